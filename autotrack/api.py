@@ -1,0 +1,149 @@
+"""The public functions: enable/disable, explicit runs, manual logging, and reading runs back."""
+
+from __future__ import annotations
+
+import os
+
+from autotrack.run import FINISHED, Run, status_for
+from autotrack.session import SESSION, active_run as _active_run
+
+
+def enable(**settings) -> None:
+    """Track every supported framework from now on (and those imported later).
+
+    Keyword arguments override every other source of settings (see `autotrack.config.Settings`).
+    Calling it again only updates the settings.
+    """
+    SESSION.enable(**settings)
+
+
+def disable() -> None:
+    """Restore every patched attribute to its original object and write what is queued."""
+    SESSION.disable()
+
+
+class _StartedRun:
+    """Returned by start_run: a context manager, or ended later with end_run()."""
+
+    def __init__(self, run: Run):
+        self.run = run
+        self._token = _active_run.set(run)
+
+    def __enter__(self) -> Run:
+        return self.run
+
+    def __exit__(self, kind, exc, tb):
+        self.close(status_for(exc) if exc is not None else FINISHED, exc)
+        return False
+
+    def close(self, status: str = FINISHED, error=None) -> None:
+        if self._token is not None:
+            try:
+                _active_run.reset(self._token)
+            except ValueError:  # ended from another context: just unset it there
+                _active_run.set(None)
+            self._token = None
+        self.run.end(status, error)
+
+    def __getattr__(self, name):
+        return getattr(self.run, name)
+
+
+_started: list[_StartedRun] = []
+
+
+def start_run(name: str | None = None, tags: dict | None = None, experiment: str | None = None,
+              params: dict | None = None) -> _StartedRun:
+    """Start a run; models fitted until it ends become its child runs.
+
+    Use as `with autotrack.start_run(name="baseline") as run:` or end it with `end_run()`.
+    Works without `enable()`: only what you log explicitly is recorded then.
+    """
+    SESSION.configure()
+    run = SESSION.new_run(name, "explicit", experiment=experiment)
+    if tags:
+        run.set_tags(tags)
+    if params:
+        run.log_params(params)
+    started = _StartedRun(run)
+    _started.append(started)
+    return started
+
+
+def end_run(status: str = FINISHED) -> None:
+    """End the innermost run started with start_run()."""
+    run = _active_run.get()
+    for started in reversed(_started):
+        if started.run is run or run is None:
+            _started.remove(started)
+            started.close(status)
+            return
+
+
+def active_run() -> Run | None:
+    """The run that log_* calls go to now, if any."""
+    return SESSION.last_run()
+
+
+def _target_run() -> Run:
+    run = SESSION.last_run()
+    if run is None:
+        # Nothing fitted or started yet: like MLflow, open a run that ends with the process.
+        SESSION.configure()
+        run = SESSION.new_run(None, "explicit")
+    return run
+
+
+def log_params(params: dict) -> None:
+    """Add parameters to the active run (or the last model's run)."""
+    _target_run().log_params(params)
+
+
+def log_metrics(metrics: dict, step: int | None = None) -> None:
+    """Add metric points; `step` defaults to the next step of each metric. Costs ~1 µs a point."""
+    _target_run().log_metrics(metrics, step)
+
+
+def log_metric(key: str, value: float, step: int | None = None) -> None:
+    _target_run().log_metrics({key: value}, step)
+
+
+def set_tags(tags: dict) -> None:
+    _target_run().set_tags(tags)
+
+
+def log_artifact(path: str | os.PathLike, name: str | None = None) -> None:
+    """Copy a file into the store as an artifact of the active run."""
+    _target_run().log_artifact(path, name=name)
+
+
+def flush(timeout: float | None = None) -> bool:
+    """Wait until every queued record is written; False if `timeout` seconds ran out first."""
+    return SESSION.flush(timeout)
+
+
+def _reader(store: str | None):
+    from autotrack.stores.reader import StoreReader
+
+    if store is None:
+        SESSION.flush(SESSION.settings.exit_timeout if SESSION.settings else None)
+        from autotrack.config import load_settings
+
+        store = (SESSION.settings or load_settings()).dir
+    return StoreReader(store)
+
+
+def runs(experiment: str | None = None, store: str | None = None, limit: int | None = None) -> list[dict]:
+    """Runs in the store, newest first, as dicts (see docs/schema.md)."""
+    return _reader(store).runs(experiment=experiment, limit=limit)
+
+
+def get_run(run_id: str, store: str | None = None) -> dict:
+    """Everything recorded for one run; `run_id` may be a unique prefix."""
+    return _reader(store).get_run(run_id)
+
+
+__all__ = [
+    "enable", "disable", "start_run", "end_run", "active_run", "log_params", "log_metrics",
+    "log_metric", "set_tags", "log_artifact", "flush", "runs", "get_run",
+]

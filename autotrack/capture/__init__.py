@@ -1,0 +1,1 @@
+"""Framework-free capture: datasets and fingerprints, run context (system, git, packages), redaction."""

@@ -1,0 +1,137 @@
+"""Run context capture: interpreter, platform, host, user, process, command line and package versions."""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import importlib.metadata
+import os
+import platform
+import socket
+import sys
+from collections.abc import Iterable, Mapping
+
+from autotrack.capture.redact import redact_argv, redact_mapping
+
+# Environment capture is opt-in by name: the full environment is full of tokens and noise.
+_ENV_PREFIX = "AUTOTRACK_"
+# Variables that change what a run computes or where it ran (devices, threads, determinism, scheduler).
+_USEFUL_ENV_VARS = frozenset(
+    {
+        "CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER", "NVIDIA_VISIBLE_DEVICES",
+        "HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES",
+        "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+        "PYTHONHASHSEED", "CUBLAS_WORKSPACE_CONFIG",
+        "RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE",
+        "SLURM_JOB_ID", "SLURM_ARRAY_JOB_ID", "SLURM_ARRAY_TASK_ID", "SLURM_PROCID",
+        "PBS_JOBID", "LSB_JOBID",
+        "VIRTUAL_ENV", "CONDA_DEFAULT_ENV",
+    }
+)
+
+
+def _python_info() -> dict:
+    return {
+        "version": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "executable": sys.executable,
+    }
+
+
+def _current_user() -> str | None:
+    # getuser() raises (KeyError/OSError) in containers running under a UID with no passwd entry.
+    try:
+        return getpass.getuser()
+    except Exception:
+        return None
+
+
+def _current_dir() -> str | None:
+    # os.getcwd() raises if the working directory was deleted under the process.
+    try:
+        return os.getcwd()
+    except OSError:
+        return None
+
+
+def _script_path(argv: list[str]) -> str | None:
+    """Absolute path of the script being run, or None for -c, the REPL and similar."""
+    if argv and argv[0] and os.path.isfile(argv[0]):
+        return os.path.abspath(argv[0])
+    return None
+
+
+def _main_module() -> str | None:
+    """Module name for `python -m pkg` runs (from __main__.__spec__), else None."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    name = getattr(spec, "name", None)
+    if not name:
+        return None
+    # `python -m pkg` executes pkg.__main__; the user typed "pkg".
+    return name.removesuffix(".__main__")
+
+
+def _selected_env() -> dict[str, str]:
+    selected = {
+        key: value
+        for key, value in os.environ.items()
+        if key.startswith(_ENV_PREFIX) or key in _USEFUL_ENV_VARS
+    }
+    return redact_mapping(dict(sorted(selected.items())))
+
+
+def system_context() -> dict:
+    """Describe who ran what, where: interpreter, platform, host, user, pid, redacted argv, cwd, script, env."""
+    argv = list(sys.argv)
+    return {
+        "python": _python_info(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "host": socket.gethostname(),
+        "user": _current_user(),
+        "pid": os.getpid(),
+        "argv": redact_argv(argv),
+        "cwd": _current_dir(),
+        "script": _script_path(argv),
+        "module": _main_module(),
+        "env": _selected_env(),
+    }
+
+
+@functools.cache
+def _distributions_by_import_name() -> Mapping[str, list[str]]:
+    # Scans every installed distribution's metadata (~100 ms): do it once per process.
+    return importlib.metadata.packages_distributions()
+
+
+@functools.cache
+def _distribution_version(distribution: str) -> str | None:
+    try:
+        return importlib.metadata.version(distribution)
+    except Exception:  # not installed, or broken metadata: skip rather than fail capture
+        return None
+
+
+def package_versions(module_names: Iterable[str]) -> dict[str, str]:
+    """Map distribution name -> version for the given top-level import names; unknown names are skipped."""
+    by_import_name = _distributions_by_import_name()
+    versions: dict[str, str] = {}
+    for module_name in module_names:
+        # Editable installs often lack top-level metadata, so also try a distribution named
+        # like the module (the common case: numpy, pytest, torch).
+        for distribution in by_import_name.get(module_name) or [module_name]:
+            version = _distribution_version(distribution)
+            if version:
+                versions[distribution] = version
+    return dict(sorted(versions.items()))
+
+
+def imported_top_level_modules() -> list[str]:
+    """Sorted top-level names of imported third-party modules (no stdlib, private or autotrack)."""
+    # list() snapshots the dict so an import on another thread cannot break the iteration.
+    names = {name.partition(".")[0] for name, module in list(sys.modules.items()) if module is not None}
+    return sorted(
+        name
+        for name in names
+        if name not in sys.stdlib_module_names and not name.startswith("_") and name != "autotrack"
+    )

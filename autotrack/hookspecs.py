@@ -1,0 +1,114 @@
+"""Every hook a plugin can implement: when it fires and what it must return."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+import pluggy
+
+if TYPE_CHECKING:
+    from autotrack.integration import Integration
+    from autotrack.run import Run
+    from autotrack.stores.base import Store
+    from autotrack.tracked_calls import Call
+
+hookspec = pluggy.HookspecMarker("autotrack")
+
+
+@hookspec
+def autotrack_register_integrations(register: Callable[[Integration], None]) -> None:
+    """Called once when autotrack is enabled.
+
+    Call `register(Integration(...))` for each framework the plugin instruments. The core checks
+    the framework's installed version against `Integration.supported` and patches the targets the
+    integration names when (and only when) the user imports the framework.
+    """
+
+
+@hookspec
+def autotrack_register_stores(register: Callable[[str, Callable[[Any], Store]], None]) -> None:
+    """Called once when plugins are loaded.
+
+    Call `register(name, factory)`; `factory(settings)` returns a `Store` that receives batches of
+    records on the background writer thread.
+    """
+
+
+@hookspec
+def autotrack_collect_context() -> dict | None:
+    """Called on the background writer thread for each new run.
+
+    Return a dict of context sections (e.g. `{"git": {...}}`); every plugin's dicts are merged into
+    the run's `context`. Return `{"artifacts": {name: text}}` to attach text files (a git diff).
+    Cache what is expensive: it runs for every run, while a training script is busy.
+    """
+
+
+@hookspec(firstresult=True)
+def autotrack_model_params(model: Any, call: Call) -> dict | None:
+    """Called at the start of an outermost fit. Return the model's hyperparameters as a dict.
+
+    First non-None answer wins. Values need not be JSON-safe: the core flattens nested dicts,
+    converts values and masks secrets. `call` holds the target, instance, args and kwargs.
+    """
+
+
+@hookspec(firstresult=True)
+def autotrack_fit_steps(model: Any, call: Call) -> dict[str, Any] | None:
+    """Called at the start of an outermost fit. Return `{step_name: step_object}` for the parts of
+    a composite model (a Pipeline's steps); their nested fit times are stored as
+    `timings.steps.<step_name>`. First non-None answer wins.
+    """
+
+
+@hookspec(firstresult=True)
+def autotrack_feature_importances(model: Any, call: Call) -> dict[str, dict[str, float]] | None:
+    """Called after an outermost fit returned. Return `{kind: {feature_name: importance}}`.
+
+    `kind` names the measure (`impurity`, `coef`, `gain`, `split`). First non-None answer wins.
+    """
+
+
+@hookspec(firstresult=True)
+def autotrack_training_metrics(model: Any, X: Any, y: Any) -> dict[str, float] | None:
+    """Called on the background thread after an outermost fit, with a bounded sample of the
+    training data (see `metrics_sample_rows`). Return metric name -> value; the core stores them
+    as `train.<name>`. First non-None answer wins. Never called when y is None.
+    """
+
+
+@hookspec
+def autotrack_fit_results(model: Any, run: Run, call: Call) -> None:
+    """Called after an outermost fit returned, on the training thread.
+
+    Record what only the framework knows (a search's best params and its candidates as child runs
+    via `run.child(...)`), through `run`'s logging methods. Must be cheap: it runs inside the fit.
+    """
+
+
+@hookspec(firstresult=True)
+def autotrack_model_artifact(model: Any, call: Call) -> tuple[str, Callable[[str], None]] | None:
+    """Called after an outermost fit when `log_models` is on, on the training thread.
+
+    Return `(file_name, write)`: take any snapshot the model needs now (cheaply), and let
+    `write(path)` do the slow serialisation; it runs on the background thread. First answer wins.
+    """
+
+
+@hookspec(firstresult=True)
+def autotrack_describe_dataset(data: Any, role: str, name: str | None) -> dict | None:
+    """Called for each X/y/sample_weight passed to a tracked call.
+
+    Return `{role, name, rows, columns, bytes, fingerprint, schema}` for data types the plugin
+    knows (a DMatrix, a Dataset), else None. The core's numpy/pandas/scipy answer comes last.
+    """
+
+
+@hookspec
+def autotrack_run_started(run: Run) -> None:
+    """Called on the caller's thread when a run starts (automatic or `start_run`). Keep it cheap."""
+
+
+@hookspec
+def autotrack_run_finished(run: Run) -> None:
+    """Called on the caller's thread when a run ends; `run.status` is finished, failed or killed."""

@@ -1,0 +1,84 @@
+"""What an integration declares: its framework, supported versions and the targets to patch."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, Callable, Iterable
+
+# What a patched call means to the core: fit starts a run, predict/transform add latency to the
+# model's run, score adds a metric to it.
+KINDS = ("fit", "predict", "transform", "score")
+
+
+def default_data_arguments(args: tuple, kwargs: dict) -> dict[str, Any]:
+    """The scikit-learn convention: `fit(X, y=None, sample_weight=None, ...)`."""
+    return {
+        "X": args[0] if args else kwargs.get("X"),
+        "y": args[1] if len(args) > 1 else kwargs.get("y"),
+        "sample_weight": kwargs.get("sample_weight"),
+    }
+
+
+@dataclass(frozen=True)
+class Target:
+    """One attribute to wrap: `owner.attribute` (a class or a module), tracked as `kind`.
+
+    `data_arguments(args, kwargs)` names the data in a call: `{"X": ..., "y": ...}`.
+    """
+
+    owner: Any
+    attribute: str
+    kind: str
+    data_arguments: Callable[[tuple, dict], dict[str, Any]] = default_data_arguments
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"Target kind must be one of {KINDS}, not {self.kind!r}")
+
+
+@dataclass(frozen=True)
+class Integration:
+    """A framework integration, as a plugin registers it from `autotrack_register_integrations`.
+
+    `targets(module)` is called after each watched module is imported (with `include_submodules`,
+    after each of its submodules too) and yields the `Target`s found in that module.
+    """
+
+    name: str
+    modules: tuple[str, ...]
+    distribution: str
+    supported: str
+    targets: Callable[[ModuleType], Iterable[Target]]
+    include_submodules: bool = False
+
+
+def version_tuple(version: str) -> tuple[int, ...]:
+    """`1.5.2rc1` -> (1, 5, 2): enough to compare against a supported range."""
+    parts = []
+    for piece in version.split("."):
+        match = re.match(r"\d+", piece)
+        if not match:
+            break
+        parts.append(int(match.group()))
+    return tuple(parts)
+
+
+def version_supported(version: str, spec: str) -> bool:
+    """True when `version` satisfies every clause of `spec` such as `>=1.2,<2`."""
+    have = version_tuple(version)
+    for clause in filter(None, (c.strip() for c in spec.split(","))):
+        op, bound = re.match(r"(>=|<=|==|!=|>|<)?\s*(.+)", clause).groups()
+        want = version_tuple(bound)
+        width = max(len(have), len(want))
+        a, b = have + (0,) * (width - len(have)), want + (0,) * (width - len(want))
+        ok = {
+            ">=": a >= b, "<=": a <= b, ">": a > b, "<": a < b, "!=": a != b, "==": a == b, None: a == b,
+        }[op]
+        if not ok:
+            return False
+    return True
+
+
+__all__ = ["Integration", "Target", "KINDS", "version_supported", "default_data_arguments"]

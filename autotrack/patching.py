@@ -1,0 +1,199 @@
+"""Wrap and exactly restore attributes, and run callbacks when a module is imported."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import sys
+import threading
+from types import MethodType, ModuleType
+from typing import Any, Callable
+
+from autotrack.safety import guard
+
+# A wrapper receives (wrapped, instance, args, kwargs), as in wrapt: one shape for functions,
+# methods and classmethods. `wrapped` is already bound; `instance` is None for plain functions,
+# the class for classmethods.
+Wrapper = Callable[[Callable, Any, tuple, dict], Any]
+
+_ORIGINAL = "__autotrack_original__"
+
+
+class Patch:
+    """One replaced attribute; `restore()` puts back the identical original object."""
+
+    __slots__ = ("owner", "attribute", "original", "replacement")
+
+    def __init__(self, owner, attribute, original, replacement):
+        self.owner, self.attribute = owner, attribute
+        self.original, self.replacement = original, replacement
+
+    def restore(self) -> None:
+        current = _raw_attribute(self.owner, self.attribute)
+        if current is self.replacement:
+            setattr(self.owner, self.attribute, self.original)
+        # Else somebody patched over us after we patched: restoring would undo their change too.
+
+
+def patch_attribute(owner, attribute: str, wrapper: Wrapper) -> Patch | None:
+    """Replace `owner.attribute` with a wrapper calling `wrapper(original, instance, args, kwargs)`.
+
+    Returns None when there is nothing to patch or it is already patched by us.
+    """
+    raw = _raw_attribute(owner, attribute)
+    if raw is None or is_patched(raw):
+        return None
+    replacement = _wrap_raw(raw, wrapper, in_class=isinstance(owner, type))
+    if replacement is None:
+        return None
+    setattr(owner, attribute, replacement)
+    return Patch(owner, attribute, raw, replacement)
+
+
+def is_patched(raw) -> bool:
+    for candidate in (raw, getattr(raw, "__func__", None), getattr(raw, "fn", None)):
+        if candidate is not None and getattr(candidate, _ORIGINAL, None) is not None:
+            return True
+    return False
+
+
+def _raw_attribute(owner, attribute):
+    """The attribute as stored on the owner itself (no descriptor binding, no inheritance)."""
+    if isinstance(owner, type):
+        return owner.__dict__.get(attribute)
+    return getattr(owner, attribute, None)
+
+
+def _wrap_raw(raw, wrapper: Wrapper, in_class: bool):
+    if isinstance(raw, staticmethod):
+        return staticmethod(_wrap_function(raw.__func__, wrapper))
+    if isinstance(raw, classmethod):
+        return classmethod(_wrap_method(raw.__func__, wrapper))
+    if callable(raw) and not isinstance(raw, type):
+        return _wrap_method(raw, wrapper) if in_class else _wrap_function(raw, wrapper)
+    # A descriptor that holds its function in `fn` (scikit-learn's available_if): keep the
+    # descriptor, so `hasattr(model, "predict_proba")` answers exactly as before, and wrap its fn.
+    inner = getattr(raw, "fn", None)
+    if in_class and callable(inner) and hasattr(raw, "__get__"):
+        clone = copy.copy(raw)
+        clone.fn = _wrap_method(inner, wrapper)
+        return clone
+    return None
+
+
+def _wrap_method(original, wrapper: Wrapper):
+    @functools.wraps(original)
+    def patched(self, *args, **kwargs):
+        return wrapper(MethodType(original, self), self, args, kwargs)
+
+    setattr(patched, _ORIGINAL, original)
+    return patched
+
+
+def _wrap_function(original, wrapper: Wrapper):
+    @functools.wraps(original)
+    def patched(*args, **kwargs):
+        return wrapper(original, None, args, kwargs)
+
+    setattr(patched, _ORIGINAL, original)
+    return patched
+
+
+class _NotifyingLoader:
+    """Delegates to the real loader and reports the module once it has executed."""
+
+    def __init__(self, loader, on_loaded: Callable[[ModuleType], None]):
+        self._loader, self._on_loaded = loader, on_loaded
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        # The module should look exactly as it would without autotrack.
+        module.__loader__ = self._loader
+        if getattr(module, "__spec__", None) is not None:
+            module.__spec__.loader = self._loader
+        self._loader.exec_module(module)
+        self._on_loaded(module)
+
+    def __getattr__(self, name):
+        return getattr(self._loader, name)
+
+
+class PostImportHooks:
+    """A meta-path finder that runs callbacks after watched modules are imported.
+
+    Callbacks for modules already imported run at once, so `enable()` before or after
+    `import sklearn` gives the same result.
+    """
+
+    def __init__(self):
+        self._exact: dict[str, list[Callable]] = {}
+        self._trees: dict[str, list[Callable]] = {}  # top-level name -> callbacks for it and submodules
+        self._busy: set[str] = set()
+        self._lock = threading.RLock()
+
+    def when_imported(self, name: str, callback: Callable[[ModuleType], None], submodules=False):
+        with self._lock:
+            if submodules:
+                self._trees.setdefault(name, []).append(callback)
+            else:
+                self._exact.setdefault(name, []).append(callback)
+            already = [
+                module
+                for module_name, module in list(sys.modules.items())
+                if module is not None
+                and (module_name == name or (submodules and module_name.startswith(name + ".")))
+            ]
+        for module in already:
+            self._call(callback, module)
+
+    def install(self) -> None:
+        if self not in sys.meta_path:
+            sys.meta_path.insert(0, self)
+
+    def uninstall(self) -> None:
+        while self in sys.meta_path:
+            sys.meta_path.remove(self)
+        with self._lock:
+            self._exact.clear()
+            self._trees.clear()
+
+    def _watched(self, fullname: str) -> bool:
+        return fullname in self._exact or fullname.partition(".")[0] in self._trees
+
+    def find_spec(self, fullname, path=None, target=None):
+        if not self._watched(fullname) or fullname in self._busy:
+            return None
+        self._busy.add(fullname)
+        try:
+            spec = None
+            for finder in list(sys.meta_path):
+                find = getattr(finder, "find_spec", None)
+                if finder is self or find is None:
+                    continue
+                spec = find(fullname, path, target)
+                if spec is not None:
+                    break
+        finally:
+            self._busy.discard(fullname)
+        if spec is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        spec.loader = _NotifyingLoader(spec.loader, self._loaded)
+        return spec
+
+    def _loaded(self, module: ModuleType) -> None:
+        name = module.__name__
+        with self._lock:
+            callbacks = list(self._exact.get(name, ())) + list(self._trees.get(name.partition(".")[0], ()))
+        for callback in callbacks:
+            self._call(callback, module)
+
+    @staticmethod
+    def _call(callback, module):
+        # A failing hook must never break the user's `import`.
+        with guard(f"patching {module.__name__}"):
+            callback(module)
+
+
+__all__ = ["Patch", "PostImportHooks", "patch_attribute", "is_patched"]

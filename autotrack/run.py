@@ -1,0 +1,194 @@
+"""A run and what it records: params, metrics, tags, timings, datasets, importances, artifacts."""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import socket
+import time
+import uuid
+from typing import TYPE_CHECKING, Callable
+
+from autotrack.capture.params import flatten, param_value_text
+from autotrack.capture.redact import redact_value
+from autotrack.capture.timing import LatencyStats
+from autotrack.safety import warn_once
+from autotrack.writer import Job
+
+if TYPE_CHECKING:
+    from autotrack.session import Session
+
+FINISHED, FAILED, KILLED, RUNNING = "finished", "failed", "killed", "running"
+_HOST = socket.gethostname()
+
+
+def process_token(pid: int) -> str | None:
+    """Start time of a process (Linux): tells a live run's process from a new one with its pid."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            stat = handle.read()
+        return stat[stat.rindex(b")") + 2:].split()[19].decode()
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+_PROC_TOKEN = {"pid": None, "token": None}
+
+
+def _own_process_token() -> str | None:
+    pid = os.getpid()
+    if _PROC_TOKEN["pid"] != pid:  # recomputed after fork
+        _PROC_TOKEN.update(pid=pid, token=process_token(pid))
+    return _PROC_TOKEN["token"]
+
+
+class Run:
+    """One tracked unit of work. Every method queues records and returns at once."""
+
+    def __init__(self, session: Session, name: str | None, experiment: str,
+                 parent_id: str | None = None, source: str = "auto", start_time: float | None = None):
+        self.id = uuid.uuid4().hex
+        self.name = name
+        self.experiment = experiment
+        self.parent_id = parent_id
+        self.source = source
+        self.start_time = time.time() if start_time is None else start_time
+        self.end_time: float | None = None
+        self.status = RUNNING
+        self.error: str | None = None
+        self._session = session
+        self._put = session.writer.put
+        self._steps: dict[str, int] = {}
+        self._latency: dict[str, LatencyStats] = {}
+        self._described: dict[str, set] = {}
+        self._put(("run_start", self.id, {
+            "experiment": experiment, "name": name, "parent_id": parent_id, "status": RUNNING,
+            "source": source, "start_time": self.start_time, "pid": os.getpid(), "host": _HOST,
+            "proc_token": _own_process_token(),
+        }))
+        session.note_run_for_context(self.id)
+
+    def __repr__(self):
+        return f"<autotrack.Run {self.id[:8]} {self.name!r} {self.status}>"
+
+    # -- what users and integrations log -------------------------------------------------------
+    def log_params(self, params: dict) -> None:
+        flat = flatten(dict(params))
+        self._put(("params", self.id, {str(k): param_value_text(str(k), v) for k, v in flat.items()}))
+
+    def log_metric(self, key: str, value, step: int | None = None) -> None:
+        self.log_metrics({key: value}, step)
+
+    def log_metrics(self, metrics: dict, step: int | None = None) -> None:
+        now = time.time()
+        put, run_id = self._put, self.id
+        for key, value in metrics.items():
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                warn_once(f"metric-type:{key}", "metric %r has a non-numeric value %r; skipped",
+                          key, value)
+                continue
+            if not math.isfinite(number):
+                warn_once(f"metric-finite:{key}", "metric %r is %s; stored as such", key, number)
+            if step is None:
+                at = self._steps.get(key, -1) + 1
+                self._steps[key] = at
+            else:
+                at = int(step)
+            put(("metric", run_id, str(key), number, at, now))
+
+    def set_tags(self, tags: dict) -> None:
+        self._put(("tags", self.id, {str(k): str(redact_value(str(k), v)) for k, v in tags.items()}))
+
+    def set_timings(self, timings: dict) -> None:
+        self._put(("merge", self.id, "timings", timings))
+
+    def set_importances(self, importances: dict) -> None:
+        self._put(("merge", self.id, "importances", importances))
+
+    def log_dataset(self, description: dict | None) -> None:
+        if description:
+            self._put(("dataset", self.id, description))
+
+    def has_dataset_room(self, key: str, limit: int) -> bool:
+        """Cheap check before describing an input: fewer than `limit` kept under `key` so far."""
+        seen = self._described.get(key)
+        return seen is None or len(seen) < limit
+
+    def wants_dataset(self, key: str, fingerprint: str | None, limit: int) -> bool:
+        """True for the first `limit` distinct inputs seen under `key` (a method, a role)."""
+        seen = self._described.setdefault(key, set())
+        if fingerprint in seen or len(seen) >= limit:
+            return False
+        seen.add(fingerprint)
+        return True
+
+    def log_artifact(self, source: str | os.PathLike | None = None, name: str | None = None,
+                     data: bytes | str | None = None) -> None:
+        """Copy a file (or store `data`) as an artifact of this run, on the writer thread."""
+        if source is None and data is None:
+            raise ValueError("log_artifact needs a file path or data=")
+        if source is not None:
+            source = os.fspath(source)
+            if not os.path.isfile(source):
+                raise FileNotFoundError(f"log_artifact: no such file: {source}")
+            name = name or os.path.basename(source)
+            self.write_artifact(name, lambda path: shutil.copyfile(source, path))
+        else:
+            payload = data.encode() if isinstance(data, str) else bytes(data)
+            self.write_artifact(name or "artifact.bin", lambda path: _write_bytes(path, payload))
+
+    def write_artifact(self, name: str, write: Callable[[str], None]) -> None:
+        """Queue `write(path)` for the writer thread, then record the file it wrote."""
+        safe_name = os.path.basename(name.replace("\\", "/")) or "artifact"
+        self._session.writer.put(Job(lambda: self._session.store_artifact(self.id, safe_name, write),
+                                     f"writing artifact {safe_name}"))
+
+    def latency(self, method: str) -> LatencyStats:
+        stats = self._latency.get(method)
+        if stats is None:
+            stats = self._latency[method] = LatencyStats()
+            self._session.watch_latency(self.id, method, stats)
+        return stats
+
+    def child(self, name: str | None = None, params: dict | None = None, metrics: dict | None = None,
+              timings: dict | None = None, tags: dict | None = None) -> Run:
+        """A finished child run (a search candidate): everything given is logged at once."""
+        run = Run(self._session, name, self.experiment, parent_id=self.id, source="child",
+                  start_time=self.start_time)
+        if params:
+            run.log_params(params)
+        if metrics:
+            run.log_metrics(metrics, step=0)
+        if timings:
+            run.set_timings(timings)
+        if tags:
+            run.set_tags(tags)
+        run.end()
+        return run
+
+    def end(self, status: str = FINISHED, error: BaseException | str | None = None) -> None:
+        if self.end_time is not None:
+            return
+        self.end_time = time.time()
+        self.status = status
+        if isinstance(error, BaseException):
+            error = f"{type(error).__name__}: {error}"
+        self.error = error
+        self._put(("run_end", self.id, status, self.end_time, error))
+        self._session.run_ended(self)
+
+
+def _write_bytes(path: str, payload: bytes) -> None:
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(payload)
+
+
+def status_for(exc: BaseException) -> str:
+    return KILLED if isinstance(exc, (KeyboardInterrupt, SystemExit)) else FAILED
+
+
+__all__ = ["Run", "FINISHED", "FAILED", "KILLED", "RUNNING", "process_token", "status_for"]

@@ -1,0 +1,84 @@
+"""guard(): tracking errors are logged once and swallowed, or raised under AUTOTRACK_STRICT=1."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import traceback
+
+log = logging.getLogger("autotrack")
+
+_strict = os.environ.get("AUTOTRACK_STRICT", "").strip().lower() in ("1", "true", "yes", "on")
+_reported: set[str] = set()
+_lock = threading.Lock()
+# Errors raised where nobody can receive them (the background writer): kept for flush() and exit.
+background_errors: list[str] = []
+
+
+def set_strict(value: bool) -> None:
+    global _strict
+    _strict = bool(value)
+
+
+def is_strict() -> bool:
+    return _strict
+
+
+class guard:
+    """Context manager around tracking code: never lets a tracking error reach the user's code.
+
+    `with guard("fit of LogisticRegression"):` logs the first error of each `where` on the
+    `autotrack` logger with its traceback and swallows it; in strict mode it lets it propagate.
+    Written as a class rather than with contextlib so entering it costs next to nothing.
+    """
+
+    __slots__ = ("where",)
+
+    def __init__(self, where: str):
+        self.where = where
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None or not issubclass(exc_type, Exception):
+            return False  # KeyboardInterrupt and SystemExit are the user's, never ours to swallow
+        if _strict:
+            return False
+        report(self.where, exc)
+        return True
+
+
+def report(where: str, exc: BaseException) -> None:
+    """Log a tracking error once per place, so a failing hook in a loop does not flood the log."""
+    with _lock:
+        first = where not in _reported
+        _reported.add(where)
+    if first:
+        log.warning(
+            "autotrack: tracking error in %s (your code is unaffected; this is logged once): %s",
+            where,
+            "".join(traceback.format_exception_only(type(exc), exc)).strip(),
+            exc_info=exc,
+        )
+
+
+def report_background(where: str, exc: BaseException) -> None:
+    """An error off the user's thread: logged, and kept so strict mode can fail at flush/exit."""
+    if _strict:
+        with _lock:
+            background_errors.append(f"{where}: " + "".join(traceback.format_exception(exc)))
+    report(where, exc)
+
+
+def warn_once(key: str, message: str, *args) -> None:
+    """A warning about the user's input (NaN metric, unserialisable param) shown once per key."""
+    with _lock:
+        if key in _reported:
+            return
+        _reported.add(key)
+    log.warning("autotrack: " + message, *args)
+
+
+__all__ = ["guard", "report", "report_background", "warn_once", "set_strict", "is_strict"]

@@ -1,0 +1,379 @@
+"""The process-wide tracking session: settings, plugins, writer, patches and the models' runs."""
+
+from __future__ import annotations
+
+import atexit
+import contextvars
+import logging
+import os
+import sys
+import threading
+import weakref
+from typing import Any
+
+from autotrack import config
+from autotrack.integration import Integration, Target
+from autotrack.patching import Patch, PostImportHooks, patch_attribute
+from autotrack.run import FAILED, FINISHED, Run, status_for
+from autotrack.safety import background_errors, guard, is_strict, report, set_strict, warn_once
+from autotrack.tracked_calls import Call, make_wrapper, mark_thread_internal, variable_name
+from autotrack.writer import Job, Writer
+
+log = logging.getLogger("autotrack")
+
+# The innermost explicit `start_run` of this context: automatic runs become its children.
+active_run: contextvars.ContextVar[Run | None] = contextvars.ContextVar("autotrack_run", default=None)
+
+
+class Session:
+    """Everything tracking needs in one process. There is one, `autotrack.session.SESSION`."""
+
+    def __init__(self):
+        self.settings: config.Settings | None = None
+        self.plugins = None  # plugins.LoadedPlugins, loaded once
+        self.writer = Writer(self._write, on_idle=self._latency_records,
+                             on_thread_start=mark_thread_internal)
+        self.enabled = False
+        self._import_hooks = PostImportHooks()
+        self._patches: list[Patch] = []
+        self._integration_versions: dict[str, bool] = {}
+        self._stores: list | None = None
+        self._model_runs: dict[int, tuple[weakref.ref, Run]] = {}
+        self._latency: list[tuple[str, str, Any]] = []
+        self._open_runs: dict[str, Run] = {}
+        self._last_run: contextvars.ContextVar[Run | None] = contextvars.ContextVar(
+            "autotrack_last_run", default=None)
+        self._lock = threading.RLock()
+        self._exit_registered = False
+        self._uncaught: BaseException | None = None
+        # Inside a child process of a tracked call (a search's joblib worker), the parent's run
+        # already covers the work: fits here must not become runs of their own.
+        self._inside_parent_run = bool(os.environ.get(config.ENV_PARENT_RUN))
+        self._tracked_depth = 0
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def configure(self, overrides: dict | None = None) -> config.Settings:
+        """Resolve settings and load plugins (once). Used by enable() and by the explicit API."""
+        with self._lock:
+            if self.settings is None or overrides:
+                self.settings = config.load_settings(overrides)
+                set_strict(self.settings.strict or is_strict())
+            if self.plugins is None:
+                from autotrack.plugins import load_plugins
+
+                self.plugins = load_plugins(self.settings)
+            self._register_exit()
+        return self.settings
+
+    def enable(self, **overrides) -> None:
+        self.configure(overrides)
+        with self._lock:
+            if self.enabled:
+                return
+            self.enabled = True
+            self._import_hooks.install()
+            for integration in self.plugins.integrations:
+                for module in integration.modules:
+                    self._import_hooks.when_imported(
+                        module, lambda mod, i=integration: self._instrument(i, mod),
+                        submodules=integration.include_submodules)
+
+    def disable(self) -> None:
+        with self._lock:
+            if not self.enabled:
+                return
+            self.enabled = False
+            self._import_hooks.uninstall()
+            for patch in reversed(self._patches):
+                patch.restore()
+            self._patches.clear()
+            self._integration_versions.clear()
+        self.flush(self.settings.exit_timeout if self.settings else None)
+
+    def tracks_fits(self) -> bool:
+        return self.enabled and not self._inside_parent_run
+
+    def _instrument(self, integration: Integration, module) -> None:
+        if not self.enabled or not self._version_supported(integration, module):
+            return
+        for target in integration.targets(module):
+            patch = patch_attribute(target.owner, target.attribute, make_wrapper(self, target))
+            if patch is not None:
+                self._patches.append(patch)
+
+    def _version_supported(self, integration: Integration, module) -> bool:
+        known = self._integration_versions.get(integration.name)
+        if known is None:
+            from autotrack.plugins import framework_version
+            from autotrack.integration import version_supported
+
+            version = framework_version(integration, module)
+            known = version is None or version_supported(version, integration.supported)
+            if not known:
+                log.warning("autotrack: %s %s is outside the supported range %s; not tracking it",
+                            integration.distribution, version, integration.supported)
+            self._integration_versions[integration.name] = known
+        return known
+
+    # -- runs -----------------------------------------------------------------------------------
+    def new_run(self, name: str | None, source: str, parent: Run | None = None,
+                experiment: str | None = None) -> Run:
+        settings = self.settings or self.configure()
+        parent = parent if parent is not None else active_run.get()
+        run = Run(self, name, experiment or (parent.experiment if parent else settings.experiment),
+                  parent_id=parent.id if parent else None, source=source)
+        if source != "child":
+            self._open_runs[run.id] = run
+            self._last_run.set(run)
+            self.plugins.hook.autotrack_run_started(run=run)
+        return run
+
+    def run_ended(self, run: Run) -> None:
+        self._open_runs.pop(run.id, None)
+        if run.source != "child":
+            self.writer.wake()
+            with guard("run_finished hooks"):
+                self.plugins.hook.autotrack_run_finished(run=run)
+
+    def last_run(self) -> Run | None:
+        return active_run.get() or self._last_run.get()
+
+    def note_run_for_context(self, run_id: str) -> None:
+        self.writer.put(Job(lambda: self._attach_context(run_id), "collecting run context"))
+
+    def _attach_context(self, run_id: str) -> None:
+        sections: dict = {}
+        artifacts: dict = {}
+        for part in self.plugins.hook.autotrack_collect_context():
+            if part:
+                part = dict(part)
+                artifacts.update(part.pop("artifacts", None) or {})
+                sections.update(part)
+        self.writer.put(("merge", run_id, "context", sections))
+        for name, text in artifacts.items():
+            self._attach_shared_text(run_id, name, text)
+
+    def _attach_shared_text(self, run_id: str, name: str, text: str) -> None:
+        """Context files (a git diff) are the same for many runs: store once, link from each."""
+        import hashlib
+
+        stores = self._active_stores()
+        if not stores:
+            return
+        payload = text.encode("utf-8", "replace")
+        digest = hashlib.sha256(payload).hexdigest()[:16]
+        path = stores[0].artifact_path("shared", f"{digest}-{name}")
+        if not os.path.exists(path):
+            _write_private(path, payload)
+        relative = os.path.relpath(path, stores[0].directory)
+        self.writer.put(("artifact", run_id, name, relative, len(payload)))
+
+    # -- the fit of a model -------------------------------------------------------------------
+    def begin_fit(self, call: Call, caller) -> tuple[Run, dict | None]:
+        hook = self.plugins.hook
+        model = call.instance
+        run = self.new_run(type(model).__name__ if model is not None else call.target.attribute, "auto")
+        self._enter_tracked_call()
+        if model is not None:
+            run.set_tags({"model.class": f"{type(model).__module__}.{type(model).__qualname__}"})
+            params = hook.autotrack_model_params(model=model, call=call)
+            if params:
+                run.log_params(params)
+        self.describe_inputs(run, call.data, "train", caller)
+        steps = hook.autotrack_fit_steps(model=model, call=call) if model is not None else None
+        return run, ({id(step): name for name, step in steps.items()} if steps else None)
+
+    def end_fit(self, run: Run, call: Call, elapsed: float, step_times: dict) -> None:
+        self._leave_tracked_call()
+        hook = self.plugins.hook
+        model = call.instance if call.instance is not None else call.result
+        run.set_timings({"fit_s": elapsed, **({"steps": step_times} if step_times else {})})
+        importances = hook.autotrack_feature_importances(model=model, call=call)
+        if importances:
+            run.set_importances(importances)
+        hook.autotrack_fit_results(model=model, run=run, call=call)
+        self._remember_model(model, run)
+        settings = self.settings
+        y = call.data.get("y")
+        if settings.training_metrics and y is not None:
+            self._queue_training_metrics(run, model, call.data.get("X"), y)
+        if settings.log_models:
+            artifact = hook.autotrack_model_artifact(model=model, call=call)
+            if artifact:
+                run.write_artifact(*artifact)
+        run.end(FINISHED)
+
+    def fail_fit(self, run: Run, exc: BaseException, elapsed: float, step_times: dict) -> None:
+        self._leave_tracked_call()
+        run.set_timings({"fit_s": elapsed, **({"steps": step_times} if step_times else {})})
+        run.end(status_for(exc), exc)
+
+    def _enter_tracked_call(self) -> None:
+        # Child processes started during the fit (joblib workers) inherit this variable.
+        with self._lock:
+            self._tracked_depth += 1
+            os.environ[config.ENV_PARENT_RUN] = "1"
+
+    def _leave_tracked_call(self) -> None:
+        with self._lock:
+            self._tracked_depth -= 1
+            if self._tracked_depth <= 0:
+                self._tracked_depth = 0
+                os.environ.pop(config.ENV_PARENT_RUN, None)
+
+    def _queue_training_metrics(self, run: Run, model, X, y) -> None:
+        from autotrack.capture.sampling import evenly_spaced_rows
+
+        limit = self.settings.metrics_sample_rows
+        X_sample, y_sample = evenly_spaced_rows(X, limit), evenly_spaced_rows(y, limit)
+
+        def compute():
+            if self.run_of(model) is not run:
+                return  # refit since: these metrics would describe another model
+            metrics = self.plugins.hook.autotrack_training_metrics(model=model, X=X_sample, y=y_sample)
+            if metrics:
+                run.log_metrics({f"train.{name}": value for name, value in metrics.items()}, step=0)
+
+        self.writer.put(Job(compute, "computing training metrics"))
+
+    # -- predict and score ----------------------------------------------------------------------
+    def _remember_model(self, model, run: Run) -> None:
+        key = id(model)
+        try:
+            ref = weakref.ref(model, lambda _ref, k=key: self._model_runs.pop(k, None))
+        except TypeError:
+            return  # no weak references (a builtin result): predict calls simply go untracked
+        self._model_runs[key] = (ref, run)
+
+    def run_of(self, model) -> Run | None:
+        entry = self._model_runs.get(id(model))
+        if entry is not None and entry[0]() is model:
+            return entry[1]
+        return None
+
+    def describe_inputs(self, run: Run, data: dict, prefix: str, caller=None) -> None:
+        limit = self.settings.max_predict_datasets
+        for role, value in data.items():
+            if value is None:
+                continue
+            name = variable_name(caller, value)
+            description = self.plugins.hook.autotrack_describe_dataset(
+                data=value, role=f"{prefix}.{role}", name=name)
+            if description and run.wants_dataset(prefix, description.get("fingerprint") or id(value),
+                                                 limit if prefix != "train" else 1_000):
+                run.log_dataset(description)
+
+    def record_score(self, run: Run, target: Target, args, kwargs, result, caller) -> None:
+        data = target.data_arguments(args, kwargs)
+        X = data.get("X")
+        name = variable_name(caller, X)
+        if name is None:
+            from autotrack.capture.datasets import fingerprint
+
+            name = f"data_{fingerprint(X)[:8]}" if X is not None else "data"
+        run.log_metric(f"{name}.{target.attribute}", result)
+        if run.has_dataset_room(target.attribute, self.settings.max_predict_datasets):
+            self.describe_inputs(run, data, target.attribute, caller)
+
+    def watch_latency(self, run_id: str, method: str, stats) -> None:
+        self._latency.append((run_id, method, stats))
+
+    def _latency_records(self) -> list:
+        records = []
+        for run_id, method, stats in list(self._latency):
+            if stats.count != stats.written_count:
+                stats.written_count = stats.count
+                records.append(("merge", run_id, "timings", {method: stats.summary()}))
+        return records
+
+    # -- writing --------------------------------------------------------------------------------
+    def _write(self, batch: list) -> None:
+        for store in self._active_stores():
+            store.write(batch)
+
+    def _active_stores(self) -> list:
+        if self._stores is None:
+            self._stores = [factory(self.settings) for _name, factory in self.plugins.stores]
+            if not self._stores:
+                warn_once("no-store", "no store plugin is active (AUTOTRACK_DISABLE?); nothing is recorded")
+        return self._stores
+
+    def store_artifact(self, run_id: str, name: str, write) -> None:
+        """On the writer thread: let `write(path)` fill the file, then record it in every store."""
+        stores = self._active_stores()
+        if not stores:
+            return
+        path = stores[0].artifact_path(run_id, name)
+        write(path)
+        os.chmod(path, 0o600)
+        size = os.path.getsize(path)
+        if size > self.settings.max_artifact_mb * 1024 * 1024:
+            os.remove(path)
+            warn_once(f"artifact-size:{name}", "artifact %r is %.0f MB, over max_artifact_mb; not kept",
+                      name, size / 1e6)
+            return
+        relative = os.path.relpath(path, stores[0].directory)
+        self.writer.put(("artifact", run_id, name, relative, size))
+
+    def flush(self, timeout: float | None = None) -> bool:
+        done = self.writer.flush(timeout)
+        if background_errors and is_strict():
+            errors = "\n".join(background_errors)
+            background_errors.clear()
+            raise RuntimeError(f"autotrack: tracking errors on the writer thread:\n{errors}")
+        return done
+
+    # -- process exit ---------------------------------------------------------------------------
+    def _register_exit(self) -> None:
+        if self._exit_registered:
+            return
+        self._exit_registered = True
+        atexit.register(self._at_exit)
+        previous = sys.excepthook
+
+        def excepthook(kind, value, tb):
+            self._uncaught = value
+            previous(kind, value, tb)
+
+        sys.excepthook = excepthook
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=self._after_fork)
+
+    def _after_fork(self) -> None:
+        # The parent's queued records and database connection belong to the parent.
+        self.writer = Writer(self._write, on_idle=self._latency_records,
+                             on_thread_start=mark_thread_internal)
+        self._stores = None
+        self._latency = []
+        self._open_runs = {}
+        self._lock = threading.RLock()
+
+    def _at_exit(self) -> None:
+        try:
+            for run in list(self._open_runs.values()):
+                if self._uncaught is not None:
+                    run.end(status_for(self._uncaught), self._uncaught)
+                else:
+                    run.end(FINISHED)
+            timeout = self.settings.exit_timeout if self.settings else 10.0
+            if not self.writer.flush(timeout):
+                log.warning("autotrack: %d records were not written within exit_timeout=%ss",
+                            self.writer.pending(), timeout)
+        except Exception as exc:
+            report("exit", exc)
+        if background_errors and is_strict():
+            sys.stderr.write("autotrack STRICT: tracking errors on the writer thread:\n")
+            sys.stderr.write("\n".join(background_errors) + "\n")
+            sys.stderr.flush()
+            os._exit(70)
+
+
+def _write_private(path: str, payload: bytes) -> None:
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(payload)
+
+
+SESSION = Session()
+
+__all__ = ["Session", "SESSION", "active_run", "FAILED"]

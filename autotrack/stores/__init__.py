@@ -1,0 +1,1 @@
+"""Stores: the embedded local store (default) and the Store interface for backend plugins."""

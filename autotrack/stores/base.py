@@ -1,0 +1,33 @@
+"""The record kinds every store receives, and the Store interface a backend plugin implements."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+# Records are tuples, cheap to build on the training thread. The first item names the kind:
+#   ("run_start", run_id, fields)          fields: experiment, name, parent_id, start_time, status,
+#                                          pid, host, proc_token, source
+#   ("run_end", run_id, status, end_time, error)
+#   ("params", run_id, {key: json_text})
+#   ("tags", run_id, {key: text})
+#   ("metric", run_id, key, value, step, timestamp)
+#   ("merge", run_id, field, {..})         deep-merged into the run's JSON field:
+#                                          "context", "timings" or "importances"
+#   ("dataset", run_id, description)
+#   ("artifact", run_id, name, relative_path, size_bytes)
+RECORD_KINDS = ("run_start", "run_end", "params", "tags", "metric", "merge", "dataset", "artifact")
+
+
+class Store(Protocol):
+    """A backend. `write` is called on the writer thread only, with records in arrival order."""
+
+    name: str
+
+    def write(self, batch: list[tuple]) -> None:
+        """Persist the whole batch; the local store does it in one transaction."""
+
+    def artifact_path(self, run_id: str, name: str) -> str:
+        """Where the writer should put the bytes of an artifact before recording it."""
+
+
+__all__ = ["Store", "RECORD_KINDS"]

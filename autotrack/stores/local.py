@@ -1,0 +1,228 @@
+"""The embedded default store: SQLite (WAL) under AUTOTRACK_DIR, artifacts as files beside it."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from pathlib import Path
+
+import autotrack
+from autotrack.stores.base import Store
+
+DB_NAME = "runs.db"
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY,
+    experiment TEXT NOT NULL,
+    name TEXT,
+    status TEXT NOT NULL,
+    parent_id TEXT,
+    source TEXT,
+    start_time REAL,
+    end_time REAL,
+    error TEXT,
+    pid INTEGER,
+    host TEXT,
+    proc_token TEXT,
+    context TEXT NOT NULL DEFAULT '{}',
+    timings TEXT NOT NULL DEFAULT '{}',
+    importances TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS runs_by_experiment ON runs (experiment, start_time);
+CREATE INDEX IF NOT EXISTS runs_by_parent ON runs (parent_id);
+CREATE TABLE IF NOT EXISTS params (
+    run_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT, PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS tags (
+    run_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT, PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS metrics (
+    run_id TEXT NOT NULL, key TEXT NOT NULL, step INTEGER NOT NULL, value REAL, timestamp REAL
+);
+CREATE INDEX IF NOT EXISTS metrics_by_run ON metrics (run_id, key, step);
+CREATE TABLE IF NOT EXISTS datasets (
+    run_id TEXT NOT NULL, role TEXT, name TEXT, fingerprint TEXT, description TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS datasets_by_run ON datasets (run_id);
+CREATE TABLE IF NOT EXISTS artifacts (
+    run_id TEXT NOT NULL, name TEXT NOT NULL, path TEXT NOT NULL, bytes INTEGER,
+    PRIMARY KEY (run_id, name)
+) WITHOUT ROWID;
+"""
+
+
+class StoreError(RuntimeError):
+    """The store cannot be opened or read; the message says what to do about it."""
+
+
+def store_dir(settings_dir: str) -> Path:
+    return Path(os.path.expanduser(settings_dir)).absolute()
+
+
+def connect(directory: Path, create: bool) -> sqlite3.Connection:
+    """Open the store's database; with `create`, make a private directory and file first."""
+    db_path = directory / DB_NAME
+    if not db_path.exists():
+        if not create:
+            raise StoreError(f"no autotrack store at {directory} (set AUTOTRACK_DIR or --store)")
+        _create_private(directory, db_path)
+    try:
+        conn = sqlite3.connect(str(db_path), timeout=30, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        if create:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            if conn.execute("PRAGMA user_version").fetchone()[0] == 0:
+                conn.executescript(SCHEMA)
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        else:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(
+            f"the autotrack store {db_path} cannot be read ({exc}); it may be corrupted or not an "
+            f"autotrack store: move it aside and a new one is created on the next run"
+        ) from exc
+    return conn
+
+
+def _create_private(directory: Path, db_path: Path) -> None:
+    new_dir = not directory.exists()
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if new_dir:
+        os.chmod(directory, 0o700)
+    # SQLite gives the -wal and -shm files the database file's mode, so 0600 here covers them.
+    fd = os.open(db_path, os.O_CREAT | os.O_WRONLY, 0o600)
+    os.close(fd)
+
+
+class LocalStore(Store):
+    """Writes record batches in one SQLite transaction each; reading lives in stores/reader.py."""
+
+    name = "local"
+
+    def __init__(self, directory: str):
+        self.directory = store_dir(directory)
+        self._conn: sqlite3.Connection | None = None
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self._conn = connect(self.directory, create=True)
+        return self._conn
+
+    def artifact_path(self, run_id: str, name: str) -> str:
+        folder = self.directory / "artifacts" / run_id
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return str(folder / name)
+
+    def write(self, batch: list[tuple]) -> None:
+        conn = self.conn
+        metrics = [r[1:] for r in batch if r[0] == "metric"]
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for record in batch:
+                kind = record[0]
+                if kind != "metric":
+                    getattr(self, "_write_" + kind)(conn, *record[1:])
+            if metrics:
+                conn.executemany(
+                    "INSERT INTO metrics (run_id, key, value, step, timestamp) VALUES (?, ?, ?, ?, ?)",
+                    metrics,
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    @staticmethod
+    def _write_run_start(conn, run_id, fields):
+        conn.execute(
+            "INSERT OR REPLACE INTO runs (id, experiment, name, status, parent_id, source, start_time,"
+            " pid, host, proc_token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (run_id, fields["experiment"], fields["name"], fields["status"], fields["parent_id"],
+             fields["source"], fields["start_time"], fields["pid"], fields["host"], fields["proc_token"]),
+        )
+
+    @staticmethod
+    def _write_run_end(conn, run_id, status, end_time, error):
+        conn.execute(
+            "UPDATE runs SET status = ?, end_time = ?, error = ? WHERE id = ?",
+            (status, end_time, error, run_id),
+        )
+
+    @staticmethod
+    def _write_params(conn, run_id, params):
+        conn.executemany(
+            "INSERT OR REPLACE INTO params (run_id, key, value) VALUES (?, ?, ?)",
+            [(run_id, key, value) for key, value in params.items()],
+        )
+
+    @staticmethod
+    def _write_tags(conn, run_id, tags):
+        conn.executemany(
+            "INSERT OR REPLACE INTO tags (run_id, key, value) VALUES (?, ?, ?)",
+            [(run_id, key, value) for key, value in tags.items()],
+        )
+
+    @staticmethod
+    def _write_merge(conn, run_id, field, update):
+        if field not in ("context", "timings", "importances"):
+            raise ValueError(f"unknown run field {field!r}")
+        row = conn.execute(f"SELECT {field} FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            return
+        merged = deep_merge(json.loads(row[0] or "{}"), update)
+        conn.execute(f"UPDATE runs SET {field} = ? WHERE id = ?", (dumps(merged), run_id))
+
+    @staticmethod
+    def _write_dataset(conn, run_id, description):
+        conn.execute(
+            "INSERT INTO datasets (run_id, role, name, fingerprint, description) VALUES (?, ?, ?, ?, ?)",
+            (run_id, description.get("role"), description.get("name"), description.get("fingerprint"),
+             dumps(description)),
+        )
+
+    @staticmethod
+    def _write_artifact(conn, run_id, name, path, size):
+        conn.execute(
+            "INSERT OR REPLACE INTO artifacts (run_id, name, path, bytes) VALUES (?, ?, ?, ?)",
+            (run_id, name, path, size),
+        )
+
+
+def deep_merge(base: dict, update: dict) -> dict:
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            deep_merge(base[key], value)
+        else:
+            base[key] = value
+    return base
+
+
+def dumps(value) -> str:
+    """JSON for the store: NaN/inf become null, anything else unknown becomes its str()."""
+    try:
+        return json.dumps(value, default=str, allow_nan=False)
+    except ValueError:
+        return json.dumps(_replace_nonfinite(value), default=str)
+
+
+def _replace_nonfinite(value):
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return None
+    if isinstance(value, dict):
+        return {k: _replace_nonfinite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_replace_nonfinite(v) for v in value]
+    return value
+
+
+@autotrack.hookimpl
+def autotrack_register_stores(register):
+    register("local", lambda settings: LocalStore(settings.dir))
+
+
+__all__ = ["LocalStore", "StoreError", "connect", "store_dir", "deep_merge", "dumps", "DB_NAME"]

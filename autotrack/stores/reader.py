@@ -1,0 +1,161 @@
+"""Read runs back from the local store, as the documented dicts (docs/schema.md)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from datetime import datetime, timezone
+
+from autotrack.run import KILLED, RUNNING, process_token
+from autotrack.stores.local import StoreError, connect, store_dir
+
+_SUMMARY_COLUMNS = "id, experiment, name, status, parent_id, source, start_time, end_time, error, pid, host, proc_token"
+
+
+class RunNotFound(LookupError):
+    """No run, or more than one, matches the id given."""
+
+
+class StoreReader:
+    def __init__(self, directory: str):
+        self.directory = store_dir(directory)
+        self._conn = connect(self.directory, create=False)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def experiments(self) -> list[str]:
+        return [row[0] for row in self._conn.execute("SELECT DISTINCT experiment FROM runs ORDER BY 1")]
+
+    def runs(self, experiment: str | None = None, limit: int | None = None,
+             parent_id: str | None = None) -> list[dict]:
+        """Run summaries, newest first: the show keys without history, datasets and context."""
+        where, args = [], []
+        if experiment is not None:
+            where.append("experiment = ?")
+            args.append(experiment)
+        if parent_id is not None:
+            where.append("parent_id = ?")
+            args.append(parent_id)
+        sql = f"SELECT {_SUMMARY_COLUMNS} FROM runs"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY start_time DESC, rowid DESC"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        rows = [self._summary(row) for row in self._conn.execute(sql, args)]
+        self._attach_latest_metrics(rows)
+        return rows
+
+    def resolve_id(self, run_id: str) -> str:
+        text = (run_id or "").strip().lower()
+        if not text:
+            raise RunNotFound("give a run id (or a unique prefix of one)")
+        matches = [row[0] for row in self._conn.execute(
+            "SELECT id FROM runs WHERE id >= ? AND id < ? LIMIT 2", (text, text + "\uffff"))]
+        if not matches:
+            raise RunNotFound(f"no run {run_id!r} in {self.directory}")
+        if len(matches) > 1:
+            raise RunNotFound(f"run id prefix {run_id!r} is ambiguous; give more characters")
+        return matches[0]
+
+    def get_run(self, run_id: str) -> dict:
+        full_id = self.resolve_id(run_id)
+        row = self._conn.execute(
+            f"SELECT {_SUMMARY_COLUMNS}, context, timings, importances FROM runs WHERE id = ?", (full_id,)
+        ).fetchone()
+        run = self._summary(row[:12])
+        run["context"], run["timings"], run["importances"] = (json.loads(text or "{}") for text in row[12:])
+        run["params"] = {k: _json_or_text(v) for k, v in self._conn.execute(
+            "SELECT key, value FROM params WHERE run_id = ? ORDER BY key", (full_id,))}
+        run["tags"] = dict(self._conn.execute(
+            "SELECT key, value FROM tags WHERE run_id = ? ORDER BY key", (full_id,)))
+        run["history"] = self._history(full_id)
+        run["metrics"] = {key: points[-1][1] for key, points in run["history"].items()}
+        run["datasets"] = [json.loads(text) for (text,) in self._conn.execute(
+            "SELECT description FROM datasets WHERE run_id = ? ORDER BY rowid", (full_id,))]
+        run["artifacts"] = [
+            {"name": name, "path": str(self.directory / path), "bytes": size}
+            for name, path, size in self._conn.execute(
+                "SELECT name, path, bytes FROM artifacts WHERE run_id = ? ORDER BY name", (full_id,))
+        ]
+        run["children"] = [child_id for (child_id,) in self._conn.execute(
+            "SELECT id FROM runs WHERE parent_id = ? ORDER BY start_time, rowid", (full_id,))]
+        return run
+
+    def _history(self, run_id: str) -> dict[str, list]:
+        history: dict[str, list] = {}
+        for key, step, value in self._conn.execute(
+            "SELECT key, step, value FROM metrics WHERE run_id = ? ORDER BY key, step, timestamp, rowid",
+            (run_id,),
+        ):
+            history.setdefault(key, []).append([step, _metric_value(value)])
+        return history
+
+    def _attach_latest_metrics(self, rows: list[dict]) -> None:
+        by_id = {row["id"]: row for row in rows}
+        for row in rows:
+            row["metrics"] = {}
+        ids = list(by_id)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            # SQLite returns the other columns of the row holding max(step) (a documented feature).
+            for run_id, key, value, _step in self._conn.execute(
+                f"SELECT run_id, key, value, max(step) FROM metrics WHERE run_id IN ({marks}) "
+                "GROUP BY run_id, key", chunk):
+                by_id[run_id]["metrics"][key] = _metric_value(value)
+
+    def _summary(self, row) -> dict:
+        (run_id, experiment, name, status, parent_id, source, start, end, error, pid, host, token) = row
+        if status == RUNNING and _process_gone(pid, host, token):
+            status = KILLED
+            error = error or "the process ended without finishing this run (killed or crashed)"
+        return {
+            "id": run_id,
+            "experiment": experiment,
+            "name": name,
+            "status": status,
+            "parent_id": parent_id,
+            "source": source,
+            "start_time": _iso(start),
+            "end_time": _iso(end),
+            "duration_s": (end - start) if (end is not None and start is not None) else None,
+            "error": error,
+        }
+
+
+def _process_gone(pid, host, token) -> bool:
+    """A running run whose process on this host no longer exists (or is another process now)."""
+    if pid is None or host != socket.gethostname():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return token is not None and process_token(pid) != token
+
+
+def _iso(timestamp: float | None) -> str | None:
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc).isoformat()
+
+
+def _metric_value(value):
+    # SQLite stores NaN as NULL, so a NaN point reads back as None; inf stays inf here and
+    # becomes null only in JSON output, which has no inf.
+    return value
+
+
+def _json_or_text(text):
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        return text
+
+
+__all__ = ["StoreReader", "RunNotFound", "StoreError"]

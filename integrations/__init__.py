@@ -1,0 +1,1 @@
+"""Framework integrations, installed as autotrack.integrations.<framework>; each is a plugin."""

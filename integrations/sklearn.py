@@ -1,0 +1,218 @@
+"""scikit-learn: every estimator's fit/predict/transform/score, Pipelines, and searches as child runs."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sys
+
+from autotrack.integration import Integration, Target
+from autotrack.plugins import hookimpl
+
+# Method name -> what the core does with it.
+METHODS = {
+    "fit": "fit",
+    "fit_transform": "fit",
+    "fit_predict": "fit",
+    "predict": "predict",
+    "predict_proba": "predict",
+    "predict_log_proba": "predict",
+    "decision_function": "predict",
+    "transform": "transform",
+    "score": "score",
+}
+MAX_CHILD_RUNS = 10_000  # a search's candidates beyond this are summarised on the parent only
+
+
+def targets_in(module):
+    """Methods defined by scikit-learn classes in `module` (estimators and their mixins)."""
+    for value in list(vars(module).values()):
+        if isinstance(value, type) and value.__module__ == module.__name__ and _is_estimator_class(value):
+            for attribute, kind in METHODS.items():
+                if attribute in value.__dict__:
+                    yield Target(value, attribute, kind)
+
+
+def _is_estimator_class(cls) -> bool:
+    # Mixins (ClassifierMixin.score, TransformerMixin.fit_transform) carry inherited methods.
+    return hasattr(cls, "get_params") or cls.__name__.endswith("Mixin")
+
+
+def _is_estimator(model) -> bool:
+    base = sys.modules.get("sklearn.base")
+    return base is not None and isinstance(model, base.BaseEstimator)
+
+
+@hookimpl
+def autotrack_register_integrations(register):
+    register(Integration(
+        name="sklearn",
+        modules=("sklearn",),
+        distribution="scikit-learn",
+        supported=">=1.2,<2",
+        targets=targets_in,
+        include_submodules=True,
+    ))
+
+
+@hookimpl
+def autotrack_model_params(model):
+    if _is_estimator(model):
+        return model.get_params(deep=True)
+    return None
+
+
+@hookimpl
+def autotrack_fit_steps(model):
+    steps = getattr(model, "steps", None)
+    if not _is_estimator(model) or not isinstance(steps, list):
+        return None
+    return {name: step for name, step in steps if step is not None and step != "passthrough"}
+
+
+@hookimpl
+def autotrack_feature_importances(model):
+    if not _is_estimator(model):
+        return None
+    final = _final_estimator(model)
+    values, kind = _raw_importances(final)
+    if values is None:
+        return None
+    names = _input_feature_names(model, final, len(values))
+    return {kind: {name: float(value) for name, value in zip(names, values)}}
+
+
+def _final_estimator(model):
+    steps = getattr(model, "steps", None)
+    if isinstance(steps, list) and steps:
+        return _final_estimator(steps[-1][1])
+    return getattr(model, "best_estimator_", None) or model
+
+
+def _raw_importances(estimator):
+    import numpy
+
+    importances = getattr(estimator, "feature_importances_", None)
+    if importances is not None:
+        return numpy.asarray(importances, dtype=float).ravel(), "impurity"
+    coef = getattr(estimator, "coef_", None)
+    if coef is None:
+        return None, None
+    magnitude = numpy.abs(numpy.asarray(coef, dtype=float))
+    if magnitude.ndim > 1:
+        magnitude = magnitude.mean(axis=0)  # one row per class: average their weight
+    total = magnitude.sum()
+    return (magnitude / total if total > 0 else magnitude), "coef"
+
+
+def _input_feature_names(model, final, count: int) -> list[str]:
+    """Names of the columns the final estimator saw: after a Pipeline's transformers if possible."""
+    candidates = []
+    steps = getattr(model, "steps", None)
+    if isinstance(steps, list) and len(steps) > 1:
+        try:
+            candidates.append(list(model[:-1].get_feature_names_out()))
+        except Exception:  # a transformer without get_feature_names_out: fall back below
+            pass
+    candidates.append(list(getattr(final, "feature_names_in_", []) or []))
+    for names in candidates:
+        if len(names) == count:
+            return [str(name) for name in names]
+    return [f"x{i}" for i in range(count)]
+
+
+@hookimpl
+def autotrack_training_metrics(model, X, y):
+    if not _is_estimator(model) or not hasattr(model, "predict"):
+        return None
+    from sklearn.base import is_classifier, is_regressor
+
+    if is_classifier(model):
+        return _classification_metrics(model, X, y)
+    if is_regressor(model):
+        return _regression_metrics(model, X, y)
+    return None
+
+
+def _classification_metrics(model, X, y) -> dict:
+    from sklearn import metrics
+
+    predicted = model.predict(X)
+    classes = getattr(model, "classes_", None)
+    binary = classes is not None and len(classes) == 2
+    average = "binary" if binary else "weighted"
+    options = {"average": average, "zero_division": 0}
+    if binary:
+        options["pos_label"] = classes[1]
+    result = {
+        "accuracy": metrics.accuracy_score(y, predicted),
+        "precision": metrics.precision_score(y, predicted, **options),
+        "recall": metrics.recall_score(y, predicted, **options),
+        "f1": metrics.f1_score(y, predicted, **options),
+    }
+    if hasattr(model, "predict_proba") and classes is not None:
+        proba = model.predict_proba(X)
+        result["log_loss"] = metrics.log_loss(y, proba, labels=classes)
+        if len(set(_as_list(y))) == len(classes) > 1:  # AUC needs every class present
+            result["roc_auc"] = (metrics.roc_auc_score(y, proba[:, 1]) if binary else
+                                 metrics.roc_auc_score(y, proba, multi_class="ovr", labels=classes))
+    return result
+
+
+def _regression_metrics(model, X, y) -> dict:
+    from sklearn import metrics
+
+    predicted = model.predict(X)
+    return {
+        "r2": metrics.r2_score(y, predicted),
+        "rmse": metrics.mean_squared_error(y, predicted) ** 0.5,
+        "mae": metrics.mean_absolute_error(y, predicted),
+        "mape": metrics.mean_absolute_percentage_error(y, predicted),
+    }
+
+
+def _as_list(y):
+    return y.tolist() if hasattr(y, "tolist") else list(y)
+
+
+@hookimpl
+def autotrack_fit_results(model, run):
+    results = getattr(model, "cv_results_", None)
+    if not _is_estimator(model) or not isinstance(results, dict) or "params" not in results:
+        return
+    best_params = getattr(model, "best_params_", None)
+    if best_params is not None:
+        run.log_params({f"best.{name}": value for name, value in best_params.items()})
+    best_score = getattr(model, "best_score_", None)
+    if best_score is not None:
+        run.log_metrics({"best_score": best_score}, step=0)
+    run.set_tags({"search.candidates": len(results["params"])})
+    estimator_name = type(getattr(model, "estimator", model)).__name__
+    for index, params in enumerate(results["params"][:MAX_CHILD_RUNS]):
+        run.child(
+            name=f"{estimator_name} #{index}",
+            params=params,
+            metrics={key: results[key][index] for key in results
+                     if key.startswith(("mean_test", "std_test", "rank_test", "mean_train"))},
+            timings={"fit_s": float(results["mean_fit_time"][index]),
+                     "score_s": float(results["mean_score_time"][index])}
+            if "mean_fit_time" in results else None,
+        )
+
+
+@hookimpl
+def autotrack_model_artifact(model):
+    if not _is_estimator(model):
+        return None
+    # Protocol 5 hands large arrays over out of band without copying them, so this snapshot
+    # is cheap on the training thread; the full pickle is written on the writer thread.
+    buffers: list = []
+    header = pickle.dumps(model, protocol=5, buffer_callback=buffers.append)
+
+    def write(path: str) -> None:
+        snapshot = pickle.loads(header, buffers=buffers)
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            pickle.dump(snapshot, handle, protocol=5)
+
+    return "model.pkl", write
