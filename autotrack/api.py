@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
+TYPE_CHECKING = False  # avoid importing typing at `import autotrack`
 
-from autotrack.run import FINISHED, Run, status_for
 from autotrack.session import SESSION, active_run as _active_run
+
+if TYPE_CHECKING:
+    from autotrack.run import Run
+
+FINISHED = "finished"
 
 
 def enable(**settings) -> None:
@@ -33,6 +38,8 @@ class _StartedRun:
         return self.run
 
     def __exit__(self, kind, exc, tb):
+        from autotrack.run import status_for
+
         self.close(status_for(exc) if exc is not None else FINISHED, exc)
         return False
 

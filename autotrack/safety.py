@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
-import traceback
-
-log = logging.getLogger("autotrack")
 
 _strict = os.environ.get("AUTOTRACK_STRICT", "").strip().lower() in ("1", "true", "yes", "on")
 _reported: set[str] = set()
@@ -56,7 +52,9 @@ def report(where: str, exc: BaseException) -> None:
         first = where not in _reported
         _reported.add(where)
     if first:
-        log.warning(
+        import traceback
+
+        logger().warning(
             "autotrack: tracking error in %s (your code is unaffected; this is logged once): %s",
             where,
             "".join(traceback.format_exception_only(type(exc), exc)).strip(),
@@ -67,6 +65,8 @@ def report(where: str, exc: BaseException) -> None:
 def report_background(where: str, exc: BaseException) -> None:
     """An error off the user's thread: logged, and kept so strict mode can fail at flush/exit."""
     if _strict:
+        import traceback
+
         with _lock:
             background_errors.append(f"{where}: " + "".join(traceback.format_exception(exc)))
     report(where, exc)
@@ -78,7 +78,14 @@ def warn_once(key: str, message: str, *args) -> None:
         if key in _reported:
             return
         _reported.add(key)
-    log.warning("autotrack: " + message, *args)
+    logger().warning("autotrack: " + message, *args)
 
 
-__all__ = ["guard", "report", "report_background", "warn_once", "set_strict", "is_strict"]
+def logger():
+    """The `autotrack` logger, imported on first use: `import logging` alone costs milliseconds."""
+    import logging
+
+    return logging.getLogger("autotrack")
+
+
+__all__ = ["guard", "report", "report_background", "warn_once", "set_strict", "is_strict", "logger"]

@@ -4,41 +4,44 @@ from __future__ import annotations
 
 import atexit
 import contextvars
-import logging
 import os
 import sys
 import threading
-import weakref
-from typing import Any
+TYPE_CHECKING = False  # typing itself costs ~2 ms at enable(); annotations are strings here
 
 from autotrack import config
-from autotrack.integration import Integration, Target
 from autotrack.patching import Patch, PostImportHooks, patch_attribute
-from autotrack.run import FAILED, FINISHED, Run, status_for
-from autotrack.safety import background_errors, guard, is_strict, report, set_strict, warn_once
-from autotrack.tracked_calls import Call, make_wrapper, mark_thread_internal, variable_name
-from autotrack.writer import Job, Writer
+from autotrack.safety import background_errors, guard, is_strict, logger, report, set_strict, warn_once
 
-log = logging.getLogger("autotrack")
+if TYPE_CHECKING:
+    from typing import Any
+
+    from autotrack.integration import Integration, Target
+    from autotrack.run import Run
+    from autotrack.tracked_calls import Call
+    from autotrack.writer import Writer
 
 # The innermost explicit `start_run` of this context: automatic runs become its children.
 active_run: contextvars.ContextVar[Run | None] = contextvars.ContextVar("autotrack_run", default=None)
 
 
 class Session:
-    """Everything tracking needs in one process. There is one, `autotrack.session.SESSION`."""
+    """Everything tracking needs in one process. There is one, `autotrack.session.SESSION`.
+
+    enable() stays cheap: it reads the settings and watches the frameworks' imports. Plugins,
+    the writer thread and the store are set up on first use (a framework import, a run).
+    """
 
     def __init__(self):
         self.settings: config.Settings | None = None
         self.plugins = None  # plugins.LoadedPlugins, loaded once
-        self.writer = Writer(self._write, on_idle=self._latency_records,
-                             on_thread_start=mark_thread_internal)
         self.enabled = False
+        self._writer: Writer | None = None
         self._import_hooks = PostImportHooks()
         self._patches: list[Patch] = []
         self._integration_versions: dict[str, bool] = {}
         self._stores: list | None = None
-        self._model_runs: dict[int, tuple[weakref.ref, Run]] = {}
+        self._model_runs: dict[int, tuple[Any, Run]] = {}
         self._latency: list[tuple[str, str, Any]] = []
         self._open_runs: dict[str, Run] = {}
         self._last_run: contextvars.ContextVar[Run | None] = contextvars.ContextVar(
@@ -52,31 +55,66 @@ class Session:
         self._tracked_depth = 0
 
     # -- lifecycle ------------------------------------------------------------------------------
-    def configure(self, overrides: dict | None = None) -> config.Settings:
-        """Resolve settings and load plugins (once). Used by enable() and by the explicit API."""
+    @property
+    def writer(self) -> Writer:
+        if self._writer is None:
+            from autotrack.tracked_calls import mark_thread_internal
+            from autotrack.writer import Writer
+
+            with self._lock:
+                if self._writer is None:
+                    self._writer = Writer(self._write, on_idle=self._latency_records,
+                                          on_thread_start=mark_thread_internal)
+        return self._writer
+
+    def configure_settings(self, overrides: dict | None = None) -> config.Settings:
         with self._lock:
             if self.settings is None or overrides:
                 self.settings = config.load_settings(overrides)
                 set_strict(self.settings.strict or is_strict())
-            if self.plugins is None:
-                from autotrack.plugins import load_plugins
-
-                self.plugins = load_plugins(self.settings)
             self._register_exit()
         return self.settings
 
+    def configure(self, overrides: dict | None = None) -> config.Settings:
+        """Settings and plugins (loaded once). Used by enable() and by the explicit API."""
+        settings = self.configure_settings(overrides)
+        with self._lock:
+            if self.plugins is None:
+                from autotrack import plugin_cache
+                from autotrack.plugins import load_plugins
+
+                self.plugins = load_plugins(settings)
+                plugin_cache.save(settings, self._watch_from_plugins(),
+                                  self.plugins.manager.get_plugins())
+        return settings
+
     def enable(self, **overrides) -> None:
-        self.configure(overrides)
+        settings = self.configure_settings(overrides)
         with self._lock:
             if self.enabled:
                 return
             self.enabled = True
             self._import_hooks.install()
-            for integration in self.plugins.integrations:
-                for module in integration.modules:
-                    self._import_hooks.when_imported(
-                        module, lambda mod, i=integration: self._instrument(i, mod),
-                        submodules=integration.include_submodules)
+            from autotrack import plugin_cache
+
+            watch = None if self.plugins is not None else plugin_cache.load(settings)
+            if watch is None:
+                self.configure()
+                watch = self._watch_from_plugins()
+            for integration_name, module, submodules in watch:
+                self._import_hooks.when_imported(
+                    module, lambda mod, name=integration_name: self._framework_imported(name, mod),
+                    submodules=submodules)
+
+    def _watch_from_plugins(self) -> list[list]:
+        return [[integration.name, module, integration.include_submodules]
+                for integration in self.plugins.integrations for module in integration.modules]
+
+    def _framework_imported(self, integration_name: str, module) -> None:
+        self.configure()  # the first framework import loads the plugins for real
+        for integration in self.plugins.integrations:
+            if integration.name == integration_name:
+                self._instrument(integration, module)
 
     def disable(self) -> None:
         with self._lock:
@@ -88,7 +126,8 @@ class Session:
                 patch.restore()
             self._patches.clear()
             self._integration_versions.clear()
-        self.flush(self.settings.exit_timeout if self.settings else None)
+        if self._writer is not None:
+            self.flush(self.settings.exit_timeout if self.settings else None)
 
     def tracks_fits(self) -> bool:
         return self.enabled and not self._inside_parent_run
@@ -96,6 +135,8 @@ class Session:
     def _instrument(self, integration: Integration, module) -> None:
         if not self.enabled or not self._version_supported(integration, module):
             return
+        from autotrack.tracked_calls import make_wrapper
+
         for target in integration.targets(module):
             patch = patch_attribute(target.owner, target.attribute, make_wrapper(self, target))
             if patch is not None:
@@ -104,21 +145,23 @@ class Session:
     def _version_supported(self, integration: Integration, module) -> bool:
         known = self._integration_versions.get(integration.name)
         if known is None:
-            from autotrack.plugins import framework_version
             from autotrack.integration import version_supported
+            from autotrack.plugins import framework_version
 
             version = framework_version(integration, module)
             known = version is None or version_supported(version, integration.supported)
             if not known:
-                log.warning("autotrack: %s %s is outside the supported range %s; not tracking it",
-                            integration.distribution, version, integration.supported)
+                logger().warning("autotrack: %s %s is outside the supported range %s; not tracking it",
+                                 integration.distribution, version, integration.supported)
             self._integration_versions[integration.name] = known
         return known
 
     # -- runs -----------------------------------------------------------------------------------
     def new_run(self, name: str | None, source: str, parent: Run | None = None,
                 experiment: str | None = None) -> Run:
-        settings = self.settings or self.configure()
+        from autotrack.run import Run
+
+        settings = self.configure()
         parent = parent if parent is not None else active_run.get()
         run = Run(self, name, experiment or (parent.experiment if parent else settings.experiment),
                   parent_id=parent.id if parent else None, source=source)
@@ -139,6 +182,8 @@ class Session:
         return active_run.get() or self._last_run.get()
 
     def note_run_for_context(self, run_id: str) -> None:
+        from autotrack.writer import Job
+
         self.writer.put(Job(lambda: self._attach_context(run_id), "collecting run context"))
 
     def _attach_context(self, run_id: str) -> None:
@@ -184,6 +229,8 @@ class Session:
         return run, ({id(step): name for name, step in steps.items()} if steps else None)
 
     def end_fit(self, run: Run, call: Call, elapsed: float, step_times: dict) -> None:
+        from autotrack.run import FINISHED
+
         self._leave_tracked_call()
         hook = self.plugins.hook
         model = call.instance if call.instance is not None else call.result
@@ -204,6 +251,8 @@ class Session:
         run.end(FINISHED)
 
     def fail_fit(self, run: Run, exc: BaseException, elapsed: float, step_times: dict) -> None:
+        from autotrack.run import status_for
+
         self._leave_tracked_call()
         run.set_timings({"fit_s": elapsed, **({"steps": step_times} if step_times else {})})
         run.end(status_for(exc), exc)
@@ -223,6 +272,7 @@ class Session:
 
     def _queue_training_metrics(self, run: Run, model, X, y) -> None:
         from autotrack.capture.sampling import evenly_spaced_rows
+        from autotrack.writer import Job
 
         limit = self.settings.metrics_sample_rows
         X_sample, y_sample = evenly_spaced_rows(X, limit), evenly_spaced_rows(y, limit)
@@ -238,6 +288,8 @@ class Session:
 
     # -- predict and score ----------------------------------------------------------------------
     def _remember_model(self, model, run: Run) -> None:
+        import weakref
+
         key = id(model)
         try:
             ref = weakref.ref(model, lambda _ref, k=key: self._model_runs.pop(k, None))
@@ -252,6 +304,8 @@ class Session:
         return None
 
     def describe_inputs(self, run: Run, data: dict, prefix: str, caller=None) -> None:
+        from autotrack.tracked_calls import variable_name
+
         limit = self.settings.max_predict_datasets
         for role, value in data.items():
             if value is None:
@@ -264,6 +318,8 @@ class Session:
                 run.log_dataset(description)
 
     def record_score(self, run: Run, target: Target, args, kwargs, result, caller) -> None:
+        from autotrack.tracked_calls import variable_name
+
         data = target.data_arguments(args, kwargs)
         X = data.get("X")
         name = variable_name(caller, X)
@@ -316,7 +372,7 @@ class Session:
         self.writer.put(("artifact", run_id, name, relative, size))
 
     def flush(self, timeout: float | None = None) -> bool:
-        done = self.writer.flush(timeout)
+        done = self._writer.flush(timeout) if self._writer is not None else True
         if background_errors and is_strict():
             errors = "\n".join(background_errors)
             background_errors.clear()
@@ -339,10 +395,19 @@ class Session:
         if hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=self._after_fork)
 
+    def _end_open_runs(self) -> None:
+        """At exit: runs still open end as finished, or as failed with the uncaught exception."""
+        from autotrack.run import FINISHED, status_for
+
+        for run in list(self._open_runs.values()):
+            if self._uncaught is not None:
+                run.end(status_for(self._uncaught), self._uncaught)
+            else:
+                run.end(FINISHED)
+
     def _after_fork(self) -> None:
         # The parent's queued records and database connection belong to the parent.
-        self.writer = Writer(self._write, on_idle=self._latency_records,
-                             on_thread_start=mark_thread_internal)
+        self._writer = None
         self._stores = None
         self._latency = []
         self._open_runs = {}
@@ -350,15 +415,13 @@ class Session:
 
     def _at_exit(self) -> None:
         try:
-            for run in list(self._open_runs.values()):
-                if self._uncaught is not None:
-                    run.end(status_for(self._uncaught), self._uncaught)
-                else:
-                    run.end(FINISHED)
+            if self._open_runs:
+                self._end_open_runs()
             timeout = self.settings.exit_timeout if self.settings else 10.0
-            if not self.writer.flush(timeout):
-                log.warning("autotrack: %d records were not written within exit_timeout=%ss",
-                            self.writer.pending(), timeout)
+            if self._writer is not None and not self._writer.flush(timeout):
+                logger().warning("autotrack: %d records were not written within exit_timeout=%ss;"
+                                 " the runs they belong to may be incomplete",
+                                 self._writer.pending(), timeout)
         except Exception as exc:
             report("exit", exc)
         if background_errors and is_strict():
@@ -376,4 +439,4 @@ def _write_private(path: str, payload: bytes) -> None:
 
 SESSION = Session()
 
-__all__ = ["Session", "SESSION", "active_run", "FAILED"]
+__all__ = ["Session", "SESSION", "active_run"]
