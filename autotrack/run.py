@@ -14,7 +14,7 @@ from autotrack.capture.params import flatten, param_value_text
 from autotrack.capture.redact import redact_value
 from autotrack.capture.timing import LatencyStats
 from autotrack.safety import warn_once
-from autotrack.writer import Job
+from autotrack.writer import WAKE_AT, Job
 
 if TYPE_CHECKING:
     from autotrack.session import Session
@@ -58,7 +58,9 @@ class Run:
         self.status = RUNNING
         self.error: str | None = None
         self._session = session
-        self._put = session.writer.put
+        self._writer = session.writer
+        self._put = self._writer.put
+        self._append_point = self._writer.points.append
         self._steps: dict[str, int] = {}
         self._latency: dict[str, LatencyStats] = {}
         self._described: dict[str, set] = {}
@@ -81,8 +83,9 @@ class Run:
         self.log_metrics({key: value}, step)
 
     def log_metrics(self, metrics: dict, step: int | None = None) -> None:
+        # The hot path of a training loop: one tuple and one deque.append per point.
         now = time.time()
-        put, run_id = self._put, self.id
+        append, run_id = self._append_point, self.id
         for key, value in metrics.items():
             try:
                 number = float(value)
@@ -91,13 +94,19 @@ class Run:
                           key, value)
                 continue
             if not math.isfinite(number):
-                warn_once(f"metric-finite:{key}", "metric %r is %s; stored as such", key, number)
+                warn_once(f"metric-finite:{key}", "metric %r is %s; stored as such (NaN reads back "
+                          "as null)", key, number)
             if step is None:
                 at = self._steps.get(key, -1) + 1
                 self._steps[key] = at
             else:
                 at = int(step)
-            put(("metric", run_id, str(key), number, at, now))
+            append((run_id, key if type(key) is str else str(key), number, at, now))
+        writer = self._writer
+        if writer._thread is None:
+            writer.start()
+        if len(writer.points) > WAKE_AT:
+            writer.backpressure()
 
     def set_tags(self, tags: dict) -> None:
         self._put(("tags", self.id, {str(k): str(redact_value(str(k), v)) for k, v in tags.items()}))

@@ -343,9 +343,16 @@ class Session:
         return records
 
     # -- writing --------------------------------------------------------------------------------
-    def _write(self, batch: list) -> None:
+    def _write(self, records: list, points: list) -> None:
         for store in self._active_stores():
-            store.write(batch)
+            if points and getattr(store, "write_points", None) is None:
+                # A store without the fast path gets metric points as ordinary records.
+                store.write(records + [("metric", *point) for point in points])
+                continue
+            if records:
+                store.write(records)
+            if points:
+                store.write_points(points)
 
     def _active_stores(self) -> list:
         if self._stores is None:
@@ -407,8 +414,7 @@ class Session:
 
     def _after_fork(self) -> None:
         # The parent's queued records and database connection belong to the parent.
-        self._writer = None
-        self._stores = None
+        self._stores = None  # the parent's database connection must not be used here
         self._latency = []
         self._open_runs = {}
         self._lock = threading.RLock()

@@ -6,16 +6,15 @@ import collections
 import os
 import threading
 import time
-from typing import Callable
 
 from autotrack.safety import report_background
 
-# Past this many queued records a caller waits for the writer (backpressure keeps memory bounded);
-# below it, appending a record is one deque.append on the caller's thread.
+# Past this many queued items a caller waits for the writer (backpressure keeps memory bounded);
+# below it, queuing is one deque.append on the caller's thread.
 MAX_QUEUED = 1_000_000
-_WAKE_AT = 50_000  # wake the writer early when this many records are waiting
+WAKE_AT = 50_000  # wake the writer early when this many items are waiting
 _IDLE_INTERVAL_S = 0.25
-_BATCH = 20_000
+_BATCH = 50_000
 
 
 class Job:
@@ -23,7 +22,7 @@ class Job:
 
     __slots__ = ("fn", "where")
 
-    def __init__(self, fn: Callable[[], None], where: str):
+    def __init__(self, fn, where: str):
         self.fn, self.where = fn, where
 
 
@@ -35,61 +34,74 @@ class _FlushMarker:
 
 
 class Writer:
-    """Owns the queue and the thread; `sink(batch)` persists a list of records in one go.
+    """Owns two queues and the thread that empties them.
 
-    Records are plain tuples whose first item names the record kind (see stores/base.py).
-    `on_idle()` runs after each pass, so aggregates (predict latency) can be written periodically.
+    `records` holds tuples whose first item names the record kind (see stores/base.py), Jobs and
+    flush markers. `points` holds metric points `(run_id, key, value, step, timestamp)` only: the
+    hot path of `log_metrics` appends there directly, and the store inserts them as they are.
+    `sink(records, points)` persists one batch; `on_idle()` returns records to add after each
+    pass (aggregated predict latency).
     """
 
-    def __init__(self, sink: Callable[[list], None], on_idle: Callable[[], list] | None = None,
-                 on_thread_start: Callable[[], None] | None = None):
+    def __init__(self, sink, on_idle=None, on_thread_start=None):
         self._sink = sink
         self._on_idle = on_idle
         self._on_thread_start = on_thread_start
-        self._queue: collections.deque = collections.deque()
+        self.records: collections.deque = collections.deque()
+        self.points: collections.deque = collections.deque()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        self._stopping = False
-        self._pid = os.getpid()
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=self._after_fork)
 
     # -- caller side -------------------------------------------------------------------------
     def put(self, record) -> None:
-        self._queue.append(record)
-        if self._thread is None or self._pid != os.getpid():
-            self._start()
-        if len(self._queue) > _WAKE_AT:
-            self._wake.set()
-            while len(self._queue) > MAX_QUEUED and self._thread_alive():
-                time.sleep(0.001)
+        self.records.append(record)
+        if self._thread is None:
+            self.start()
+        if len(self.records) > WAKE_AT:
+            self.backpressure()
+
+    def backpressure(self) -> None:
+        """Called when a queue is long: wake the writer, and wait while it is over the bound."""
+        self._wake.set()
+        while len(self.records) + len(self.points) > MAX_QUEUED and self._thread_alive():
+            time.sleep(0.001)
 
     def wake(self) -> None:
         self._wake.set()
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until everything queued so far is written; False when `timeout` ran out first."""
-        if self._thread is None or not self._thread_alive():
-            if not self._queue:
+        if not self._thread_alive():
+            if not self.records and not self.points:
                 return True
-            self._start()
+            self.start()
         marker = _FlushMarker()
-        self._queue.append(marker)
+        self.records.append(marker)
         self._wake.set()
         return marker.done.wait(timeout)
 
     def pending(self) -> int:
-        return len(self._queue)
+        return len(self.records) + len(self.points)
 
     def _thread_alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def _start(self) -> None:
+    def start(self) -> None:
         with self._lock:
-            if self._pid != os.getpid():  # a forked child: the parent's thread does not exist here
-                self._pid, self._thread = os.getpid(), None
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name="autotrack-writer", daemon=True)
                 self._thread.start()
+
+    def _after_fork(self) -> None:
+        # The child has no writer thread, and the parent's queued items are the parent's to write.
+        self.records.clear()
+        self.points.clear()
+        self._thread = None
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
 
     # -- writer thread -----------------------------------------------------------------------
     def _loop(self) -> None:
@@ -103,28 +115,34 @@ class Writer:
     def _drain(self) -> None:
         markers: list[_FlushMarker] = []
         while True:
-            batch = self._take(_BATCH, markers)
-            if self._on_idle and not self._queue:
-                batch.extend(self._run_guarded(self._on_idle, "latency statistics") or ())
-            if batch:
-                self._run_guarded(lambda: self._sink(batch), "writing to the store")
-            if not self._queue:
+            # Points first: records taken after them (a flush marker) must not overtake them.
+            points = self._take_points()
+            records = self._take_records(markers)
+            if self._on_idle and not self.records:
+                records.extend(self._run_guarded(self._on_idle, "latency statistics") or ())
+            if records or points:
+                self._run_guarded(lambda: self._sink(records, points), "writing to the store")
+            if not self.records and not self.points:
                 break
         for marker in markers:
             marker.done.set()
 
-    def _take(self, limit: int, markers: list) -> list:
+    def _take_points(self) -> list:
+        queue = self.points
+        return [queue.popleft() for _ in range(min(len(queue), _BATCH))]
+
+    def _take_records(self, markers: list) -> list:
         batch = []
-        queue = self._queue
-        while queue and len(batch) < limit:
+        queue = self.records
+        for _ in range(min(len(queue), _BATCH)):
             record = queue.popleft()
-            if isinstance(record, Job):
-                # A job may put more records; they are taken in this same drain.
-                self._run_guarded(record.fn, record.where)
-            elif isinstance(record, _FlushMarker):
-                markers.append(record)
-            else:
+            if type(record) is tuple:
                 batch.append(record)
+            elif isinstance(record, Job):
+                # A job may queue more; they are taken in this same drain.
+                self._run_guarded(record.fn, record.where)
+            else:
+                markers.append(record)
         return batch
 
     @staticmethod
@@ -136,4 +154,4 @@ class Writer:
             return None
 
 
-__all__ = ["Writer", "Job", "MAX_QUEUED"]
+__all__ = ["Writer", "Job", "MAX_QUEUED", "WAKE_AT"]

@@ -26,6 +26,9 @@ class Store(Protocol):
     def write(self, batch: list[tuple]) -> None:
         """Persist the whole batch; the local store does it in one transaction."""
 
+    # Optional fast path: `write_points(points)` with points `(run_id, key, value, step, ts)`.
+    # Stores without it receive metric points inside `write` as ("metric", ...) records.
+
     def artifact_path(self, run_id: str, name: str) -> str:
         """Where the writer should put the bytes of an artifact before recording it."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -52,6 +53,9 @@ CREATE TABLE IF NOT EXISTS artifacts (
     PRIMARY KEY (run_id, name)
 ) WITHOUT ROWID;
 """
+
+
+_INSERT_POINT = "INSERT INTO metrics (run_id, key, value, step, timestamp) VALUES (?, ?, ?, ?, ?)"
 
 
 class StoreError(RuntimeError):
@@ -119,23 +123,28 @@ class LocalStore(Store):
         return str(folder / name)
 
     def write(self, batch: list[tuple]) -> None:
+        with self._transaction() as conn:
+            for record in batch:
+                if record[0] == "metric":
+                    conn.execute(_INSERT_POINT, record[1:])
+                else:
+                    getattr(self, "_write_" + record[0])(conn, *record[1:])
+
+    def write_points(self, points: list[tuple]) -> None:
+        """The fast path for metric points `(run_id, key, value, step, timestamp)`."""
+        with self._transaction() as conn:
+            conn.executemany(_INSERT_POINT, points)
+
+    @contextlib.contextmanager
+    def _transaction(self):
         conn = self.conn
-        metrics = [r[1:] for r in batch if r[0] == "metric"]
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for record in batch:
-                kind = record[0]
-                if kind != "metric":
-                    getattr(self, "_write_" + kind)(conn, *record[1:])
-            if metrics:
-                conn.executemany(
-                    "INSERT INTO metrics (run_id, key, value, step, timestamp) VALUES (?, ?, ?, ?, ?)",
-                    metrics,
-                )
-            conn.execute("COMMIT")
+            yield conn
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+        conn.execute("COMMIT")
 
     @staticmethod
     def _write_run_start(conn, run_id, fields):
