@@ -175,13 +175,16 @@ class Run:
             run.set_timings(timings)
         if tags:
             run.set_tags(tags)
-        run.end()
+        # A candidate's duration is its fit time, not the time until the search reported it.
+        fit_seconds = (timings or {}).get("fit_s")
+        run.end(end_time=run.start_time + fit_seconds if isinstance(fit_seconds, float) else None)
         return run
 
-    def end(self, status: str = FINISHED, error: BaseException | str | None = None) -> None:
+    def end(self, status: str = FINISHED, error: BaseException | str | None = None,
+            end_time: float | None = None) -> None:
         if self.end_time is not None:
             return
-        self.end_time = time.time()
+        self.end_time = time.time() if end_time is None else end_time
         self.status = status
         if isinstance(error, BaseException):
             error = f"{type(error).__name__}: {error}"

@@ -118,9 +118,11 @@ class LocalStore(Store):
         return self._conn
 
     def artifact_path(self, run_id: str, name: str) -> str:
-        folder = self.directory / "artifacts" / run_id
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        return str(folder / name)
+        self.conn  # creates the private store directory first
+        folder = self.directory / "artifacts"
+        for part in (folder, folder / run_id):
+            part.mkdir(mode=0o700, exist_ok=True)
+        return str(folder / run_id / name)
 
     def write(self, batch: list[tuple]) -> None:
         with self._transaction() as conn:
