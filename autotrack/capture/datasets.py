@@ -239,7 +239,8 @@ def _schema_fields(names_and_dtypes: Any, n_columns: int) -> dict:
 
 def _positional_schema(n_columns: int, dtype: Any) -> dict:
     names = (f"x{position}" for position in range(n_columns))
-    return _schema_fields(zip(names, itertools.repeat(dtype)), n_columns)
+    # One str(dtype) for all columns: numpy's dtype naming is slow, and this runs inside fit.
+    return _schema_fields(zip(names, itertools.repeat(str(dtype))), n_columns)
 
 
 def _describe_array(array: Any) -> dict:

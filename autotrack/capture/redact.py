@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -85,8 +86,12 @@ def _part_is_secret(parts: list[str], index: int) -> bool:
     return part.startswith("auth") and not part.startswith("author")
 
 
+@functools.lru_cache(maxsize=8192)
 def is_secret_name(name: str) -> bool:
-    """Return True when a variable/flag/key name looks like it holds a credential."""
+    """Return True when a variable/flag/key name looks like it holds a credential.
+
+    Cached: the same parameter names come back with every fit, and this runs inside fit.
+    """
     if not name or name in _NON_SECRET_EXACT_NAMES:
         return False
     parts = _name_parts(name)
