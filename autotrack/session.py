@@ -168,6 +168,9 @@ class Session:
         if source != "child":
             self._open_runs[run.id] = run
             self._last_run.set(run)
+            # Written at once, not at the next idle tick: if the process is killed during a
+            # long fit, the run is there to be shown as killed.
+            self.writer.wake()
             self.plugins.hook.autotrack_run_started(run=run)
         return run
 
