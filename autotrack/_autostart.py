@@ -13,7 +13,8 @@ def _start() -> None:
 
         if is_strict():
             raise
-        sys.stderr.write(f"autotrack: not tracking this run: {type(exc).__name__}: {exc}\n")
+        first_line = (str(exc).splitlines() or [""])[0]  # one line: the user's output comes next
+        sys.stderr.write(f"autotrack: not tracking this run: {type(exc).__name__}: {first_line}\n")
 
 
 _start()

@@ -24,6 +24,15 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except BrokenPipeError:  # `autotrack runs | head`
         return 0
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        # A store that opens but is not an autotrack store (an empty or foreign SQLite file)
+        # fails on its first query: a message, not a traceback.
+        if type(exc).__module__ == "sqlite3":
+            print(f"autotrack: cannot read the store ({exc}); is it an autotrack store?", file=sys.stderr)
+            return 1
+        raise
 
 
 class _UserError(Exception):
@@ -36,7 +45,9 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser(
         "run", help="run a Python script or command with tracking on",
-        description="autotrack run train.py [args]   or   autotrack run -- python -m pkg [args]")
+        description="autotrack run [flags] train.py [args]   or   "
+                    "autotrack run [flags] -- python -m pkg [args]. autotrack's flags go before the "
+                    "script: everything after it is the script's own.")
     _setting_flags(run)
     run.add_argument("target", nargs=argparse.REMAINDER, help="script.py [args], or -- command [args]")
     run.set_defaults(handler=_cmd_run)
@@ -89,8 +100,14 @@ def _cmd_run(args) -> int:
         env["AUTOTRACK_LOG_MODELS"] = "0"
     if args.strict:
         env["AUTOTRACK_STRICT"] = "1"
+    if target[0].endswith(".py") and not os.path.isfile(target[0]):
+        raise _UserError(f"no such script: {target[0]}")
     if target[0].endswith(".py") or os.path.isfile(target[0]) and not os.access(target[0], os.X_OK):
         command = [sys.executable, *target]
+    elif _is_bare_python(target[0]):
+        # `python` on PATH may be another interpreter, one without autotrack, which would run the
+        # program untracked without a word: use the interpreter autotrack is installed in.
+        command = [sys.executable, *target[1:]]
     else:
         found = shutil.which(target[0])
         if found is None:
@@ -102,6 +119,11 @@ def _cmd_run(args) -> int:
     sys.stderr.flush()
     os.execvpe(command[0], command, env)
     return 0  # not reached
+
+
+def _is_bare_python(name: str) -> bool:
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    return name in ("python", "python3", f"python{version}")
 
 
 # -- runs / show ----------------------------------------------------------------------------------
@@ -124,16 +146,93 @@ def _cmd_runs(args) -> int:
     if not runs:
         print("no runs yet" + (f" in experiment {args.experiment!r}" if args.experiment else ""))
         return 0
-    metric_keys = _common_metric_keys(runs)
-    header = ["id", "experiment", "name", "status", "started", "duration", *metric_keys]
-    rows = [
-        [run["id"][:8], run["experiment"], ("  " if run["parent_id"] else "") + (run["name"] or ""),
-         run["status"], _short_time(run["start_time"]), _seconds(run["duration_s"]),
-         *(_number(run["metrics"].get(key)) for key in metric_keys)]
-        for run in runs
-    ]
-    _print_table(header, rows, title=f"{len(runs)} runs")
+    _print_runs_table(runs)
     return 0
+
+
+# Widths for `autotrack runs`, chosen so that the table fits 80 columns with one metric column.
+_GAP = 2  # spaces between columns
+_NAME_WIDTH = (10, 20)  # (least, most); longer names end in an ellipsis
+_EXPERIMENT_WIDTH = (8, 14)
+_METRIC_WIDTH = 14
+_MAX_METRICS = 3
+
+
+def _print_runs_table(runs: list[dict]) -> None:
+    """Runs as people read them: children under their parent, ids and statuses never wrapped,
+    only as many metric columns as the terminal has room for."""
+    experiments = {run["experiment"] for run in runs}
+    ordered = _parents_first(runs)
+    columns = [("id", 8, 8)]
+    if len(experiments) > 1:
+        experiment_names = ["experiment", *(run["experiment"] or "" for run in runs)]
+        columns.append(("experiment", *_fit(_EXPERIMENT_WIDTH, experiment_names)))
+    names = [_indent(run, depth) + (run["name"] or "") for run, depth in ordered]
+    columns += [("name", *_fit(_NAME_WIDTH, ["name", *names])), ("status", 8, 8), ("started", 11, 11),
+                ("duration", 8, 8)]
+    width = _terminal_width()
+    used = sum(most for _, _, most in columns) + _GAP * (len(columns) - 1)
+    metric_keys = []
+    for key in _common_metric_keys(runs, _MAX_METRICS):
+        values = [_number(run["metrics"].get(key)) for run in runs]
+        most = min(_METRIC_WIDTH, max(len(key), *map(len, values)))
+        if used + _GAP + most > width:
+            break
+        metric_keys.append(key)
+        columns.append((key, min(most, 6), most))
+        used += _GAP + most
+    rows = [
+        [run["id"][:8], *([run["experiment"] or ""] if len(experiments) > 1 else []), name,
+         run["status"], _short_time(run["start_time"]), _duration(run["duration_s"]),
+         *(_number(run["metrics"].get(key)) for key in metric_keys)]
+        for (run, _depth), name in zip(ordered, names)
+    ]
+    title = f"{len(runs)} run{'s' if len(runs) != 1 else ''}"
+    if len(experiments) == 1:
+        title += f" in experiment {next(iter(experiments))!r}"
+    _print_table([name for name, _, _ in columns], rows, title=title,
+                 widths=[(least, most) for _, least, most in columns], compact=True)
+
+
+def _parents_first(runs: list[dict]) -> list[tuple[dict, int]]:
+    """Newest top-level runs first, each followed by its children (oldest first), as a tree."""
+    present = {run["id"] for run in runs}
+    children: dict[str, list[dict]] = {}
+    for run in runs:
+        if run["parent_id"] in present:
+            children.setdefault(run["parent_id"], []).append(run)
+    ordered: list[tuple[dict, int]] = []
+
+    def visit(run: dict, depth: int) -> None:
+        ordered.append((run, depth))
+        for child in reversed(children.get(run["id"], [])):  # runs come newest first
+            visit(child, depth + 1)
+
+    for run in runs:
+        if run["parent_id"] not in present:
+            visit(run, 0)
+    return ordered
+
+
+def _indent(run: dict, depth: int) -> str:
+    if depth:
+        return "  " * (depth - 1) + "└ "
+    return "… " if run["parent_id"] else ""  # a child whose parent is not listed
+
+
+def _fit(bounds: tuple[int, int], values: list[str]) -> tuple[int, int]:
+    least, most = bounds
+    natural = max((len(value) for value in values), default=least)
+    return min(least, natural), max(min(most, natural), min(least, natural))
+
+
+def _terminal_width() -> int:
+    try:
+        from rich.console import Console
+
+        return Console().width  # honours COLUMNS; 80 when the output is not a terminal
+    except ImportError:
+        return shutil.get_terminal_size((80, 24)).columns
 
 
 def _cmd_show(args) -> int:
@@ -151,12 +250,16 @@ def _cmd_show(args) -> int:
     return 0
 
 
-def _common_metric_keys(runs: list[dict], limit: int = 4) -> list[str]:
-    counts: dict[str, int] = {}
+def _common_metric_keys(runs: list[dict], limit: int) -> list[str]:
+    """The metrics most top-level runs have, then those most runs have: a search's candidates
+    outnumber the models people compare, and should not push their metrics out of the table."""
+    counts: dict[str, list[int]] = {}
     for run in runs:
         for key in run["metrics"]:
-            counts[key] = counts.get(key, 0) + 1
-    return sorted(counts, key=lambda key: (-counts[key], key))[:limit]
+            count = counts.setdefault(key, [0, 0])
+            count[0] += run["parent_id"] is None
+            count[1] += 1
+    return sorted(counts, key=lambda key: (-counts[key][0], -counts[key][1], key))[:limit]
 
 
 def _print_run(run: dict) -> None:
@@ -207,14 +310,16 @@ def _flat(value: dict, prefix: str = "") -> dict:
 
 # -- plugins --------------------------------------------------------------------------------------
 def _cmd_plugins(args) -> int:
-    from autotrack.plugins import load_plugins
+    from autotrack.plugins import BUILTIN_DISTRIBUTION, load_plugins
 
-    infos = load_plugins(config.load_settings()).infos
-    rows = [[i.name, i.kind, i.state, i.detail, i.distribution] for i in infos.values()]
+    # raise_errors=False: this command exists to show a broken plugin, even in strict mode.
+    infos = load_plugins(config.load_settings(), raise_errors=False).infos.values()
+    infos = sorted(infos, key=lambda info: (info.distribution != BUILTIN_DISTRIBUTION, info.name))
+    rows = [[i.name, i.kind, i.state, i.detail, i.distribution] for i in infos]
     if args.json:
         _print_json([dict(zip(["name", "kind", "state", "detail", "distribution"], row)) for row in rows])
         return 0
-    _print_table(["plugin", "kind", "state", "detail", "package"], rows, title="plugins")
+    _print_table(["plugin", "kind", "state", "detail", "package"], rows, title="plugins", compact=True)
     return 0
 
 
@@ -225,28 +330,44 @@ def _print_json(value) -> None:
     print(dumps(value))
 
 
-def _print_table(header: list[str], rows: list[list], title: str = "") -> None:
+def _print_table(header: list[str], rows: list[list], title: str = "",
+                 widths: list[tuple[int, int]] | None = None, compact: bool = False) -> None:
+    """A table for people; with `widths` [(least, most)], cells are cut with an ellipsis, never wrapped."""
     try:
         from rich.console import Console
         from rich.table import Table
         from rich.text import Text
     except ImportError:  # rich is optional (autotrack[cli]); plain columns do the job
-        _print_plain(header, rows, title)
+        _print_plain(header, rows, title, widths)
         return
-    table = Table(title=title or None, show_header=any(header), title_justify="left")
-    for column in header:
-        table.add_column(column, overflow="fold")
+    # Text everywhere: names, params and titles are user data, and "[bold]" in them stays text.
+    options = {"box": None, "padding": (0, 1), "pad_edge": False} if compact else {}
+    table = Table(title=Text(title) if title else None, show_header=any(header), title_justify="left",
+                  header_style="bold", **options)
+    for index, column in enumerate(header):
+        if widths:
+            least, most = widths[index]
+            table.add_column(Text(column), min_width=least, max_width=most, no_wrap=True, overflow="ellipsis")
+        else:
+            table.add_column(Text(column), overflow="fold", no_wrap=compact and index < 3)
     for row in rows:
-        table.add_row(*(Text(str(cell)) for cell in row))  # Text: markup in user data stays text
+        table.add_row(*(Text(str(cell)) for cell in row))
     Console(highlight=False).print(table)
 
 
-def _print_plain(header, rows, title) -> None:
+def _print_plain(header, rows, title, widths=None) -> None:
     if title:
         print(f"== {title}")
-    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows)]
-    for row in ([header] if any(header) else []) + rows:
-        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+    cells = [[str(cell) for cell in row] for row in ([header] if any(header) else []) + rows]
+    if widths:
+        cells = [[_cut(cell, most) for cell, (_, most) in zip(row, widths)] for row in cells]
+    column_widths = [max(len(cell) for cell in column) for column in zip(*cells)] if cells else []
+    for row in cells:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, column_widths)).rstrip())
+
+
+def _cut(text: str, most: int) -> str:
+    return text if len(text) <= most else text[:most - 1] + "…"
 
 
 def _text(value) -> str:
@@ -265,8 +386,31 @@ def _seconds(value) -> str:
     return "" if value is None else f"{value:.3f}s"
 
 
+def _duration(value) -> str:
+    """At most 8 characters: 0.153s, 12.3s, 12m03s, 26h05m."""
+    if value is None:
+        return ""
+    if value < 10:
+        return f"{value:.3f}s"
+    if value < 60:
+        return f"{value:.1f}s"
+    minutes, seconds = divmod(int(round(value)), 60)
+    if minutes < 60:
+        return f"{minutes}m{seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
+
+
 def _short_time(iso: str | None) -> str:
-    return (iso or "")[:19].replace("T", " ")
+    """`11-26 06:35` in local time: the year and seconds rarely matter in a list of runs."""
+    if not iso:
+        return ""
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(iso).astimezone().strftime("%m-%d %H:%M")
+    except ValueError:
+        return iso[:16].replace("T", " ")
 
 
 if __name__ == "__main__":

@@ -1,42 +1,51 @@
-"""Settings: enable(**kwargs) > AUTOTRACK_* environment > [tool.autotrack] / autotrack.toml > defaults."""
+"""Settings: enable(**kwargs) > AUTOTRACK_* environment > [tool.autotrack] / autotrack.toml > defaults.
+
+This module is on the path of `AUTOTRACK=1` at interpreter start-up, so it imports nothing beyond
+`os` and `sys` until a settings file exists or a warning has to be logged.
+"""
 
 from __future__ import annotations
 
-import dataclasses
-import logging
 import os
 import sys
-from dataclasses import dataclass
-from pathlib import Path
-
-log = logging.getLogger("autotrack")
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Every setting autotrack reads, with its default. Each field is also `AUTOTRACK_<NAME>`."""
+class Field:
+    """One setting: its name (also `AUTOTRACK_<NAME>`), its kind, default and meaning."""
 
-    dir: str = ".autotrack"  # the local store: SQLite database and artifacts
-    experiment: str | None = None  # default: the script's file stem
-    log_models: bool = True  # save each fitted model as an artifact
-    training_metrics: bool = True  # compute training metrics after fit (off the training thread)
-    metrics_sample_rows: int = 10_000  # training metrics use an evenly spaced sample of at most this
-    max_predict_datasets: int = 5  # distinct predict/score inputs described per run and method
-    strict: bool = False  # raise tracking errors instead of logging them (tests)
-    disable: tuple[str, ...] = ()  # plugin names to switch off, "*" for all
-    exit_timeout: float = 10.0  # seconds the interpreter may wait at exit for queued records
-    git_diff_max_bytes: int = 1_000_000  # larger uncommitted diffs are cut
-    max_artifact_mb: float = 1024.0  # larger model artifacts are skipped with a warning
-    plugin_autoload: bool = True  # load third-party plugins from the `autotrack` entry points
+    __slots__ = ("name", "kind", "default", "help")
 
-    def replace(self, **changes) -> Settings:
-        return dataclasses.replace(self, **changes)
+    def __init__(self, name: str, kind: str, default, help: str):
+        self.name, self.kind, self.default, self.help = name, kind, default, help
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.name.upper()
+
+    def __repr__(self):
+        return f"Field({self.name!r}, {self.kind!r}, {self.default!r})"
 
 
-FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+# kind: bool, int, number (float), text, optional text, names (a comma-separated list).
+# docs/settings.md describes each one at length; tests/test_hooks_documented.py keeps them in step.
+FIELDS: dict[str, Field] = {field.name: field for field in (
+    Field("dir", "text", ".autotrack", "the local store: SQLite database and artifacts"),
+    Field("experiment", "optional text", None, "experiment name; default: the script's file stem"),
+    Field("log_models", "bool", True, "save each fitted model as an artifact"),
+    Field("training_metrics", "bool", True, "compute training metrics after fit, off the training thread"),
+    Field("metrics_sample_rows", "int", 10_000, "training metrics use an evenly spaced sample of this many rows"),
+    Field("max_predict_datasets", "int", 5, "distinct predict/score inputs described per run and method"),
+    Field("strict", "bool", False, "raise tracking errors instead of logging them (tests)"),
+    Field("disable", "names", (), "plugin names to switch off, `*` for all"),
+    Field("exit_timeout", "number", 10.0, "seconds the interpreter may wait at exit for queued records"),
+    Field("git_diff_max_bytes", "int", 1_000_000, "larger uncommitted diffs are cut"),
+    Field("max_artifact_mb", "number", 1024.0, "larger model artifacts are skipped with a warning"),
+    Field("plugin_autoload", "bool", True, "load third-party plugins from the `autotrack` entry points"),
+)}
+
 ENV_PREFIX = "AUTOTRACK_"
 # Environment variables that belong to autotrack but are not settings of the model above.
 ENV_SWITCH = "AUTOTRACK"  # AUTOTRACK=1 turns tracking on at interpreter start-up
@@ -44,46 +53,175 @@ ENV_PARENT_RUN = "AUTOTRACK_PARENT_RUN"  # set for child processes started insid
 _NOT_SETTINGS = {ENV_PARENT_RUN}
 
 
+class Settings:
+    """Every setting autotrack reads, resolved; read-only. See FIELDS and docs/settings.md.
+
+    A plain class rather than a dataclass: `dataclasses` pulls in `inspect`, a few milliseconds
+    that every `AUTOTRACK=1` start-up would pay.
+    """
+
+    __slots__ = tuple(FIELDS)
+
+    dir: str
+    experiment: str | None
+    log_models: bool
+    training_metrics: bool
+    metrics_sample_rows: int
+    max_predict_datasets: int
+    strict: bool
+    disable: tuple[str, ...]
+    exit_timeout: float
+    git_diff_max_bytes: int
+    max_artifact_mb: float
+    plugin_autoload: bool
+
+    def __init__(self, **values):
+        unknown = set(values) - set(FIELDS)
+        if unknown:
+            raise TypeError(unknown_setting_message(sorted(unknown)[0], "Settings()"))
+        for name, field in FIELDS.items():
+            object.__setattr__(self, name, values.get(name, field.default))
+
+    def __setattr__(self, name, value):
+        raise AttributeError("Settings are read-only; use settings.replace(name=value)")
+
+    def replace(self, **changes) -> Settings:
+        return Settings(**{**self.as_dict(), **changes})
+
+    def as_dict(self) -> dict:
+        return {name: getattr(self, name) for name in FIELDS}
+
+    def __eq__(self, other):
+        return isinstance(other, Settings) and self.as_dict() == other.as_dict()
+
+    def __hash__(self):
+        return hash(tuple(self.as_dict().items()))
+
+    def __reduce__(self):  # pickle and copy: __setattr__ refuses the default way back in
+        return _settings_from, (self.as_dict(),)
+
+    def __repr__(self):
+        return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in self.as_dict().items()) + ")"
+
+
+def _settings_from(values: dict) -> Settings:
+    return Settings(**values)
+
+
 class SettingsError(ValueError):
     """A setting has a value autotrack cannot use; the message says which and where."""
 
 
 def load_settings(overrides: dict | None = None, environ=None, cwd: str | None = None) -> Settings:
-    """Resolve settings from every source, highest precedence last applied."""
+    """Resolve settings from every source; a later source overrides an earlier one.
+
+    Bad values in files and the environment are logged and ignored (the next source down, or the
+    default, applies): a typo in a config file must never stop training. A bad keyword to
+    `enable()` is code the user wrote, so it raises there (TypeError for an unknown name).
+    """
     environ = os.environ if environ is None else environ
     values: dict = {}
-    file_values, source = _read_file_settings(Path(cwd or os.getcwd()))
-    values.update(_coerce_all(file_values, source, lenient=True))
-    env_values = {
-        key[len(ENV_PREFIX):].lower(): value
-        for key, value in environ.items()
-        if key.startswith(ENV_PREFIX) and key not in _NOT_SETTINGS
-    }
-    values.update(_coerce_all(env_values, "environment (AUTOTRACK_*)", lenient=True))
-    # enable(**kwargs) is code the user wrote: a wrong name or value there is an error at the call.
-    values.update(_coerce_all(overrides or {}, "enable()", lenient=False))
+    path, file_values = find_settings_file(cwd or os.getcwd())
+    for name, value in file_values.items():
+        _take(values, name, value, f"{path}", f"{name} in {path}")
+    for key, value in environ.items():
+        if key.startswith(ENV_PREFIX) and key not in _NOT_SETTINGS and value.strip() != "":
+            # An empty variable counts as unset, as it does for most tools (`AUTOTRACK_DIR= cmd`).
+            _take(values, key[len(ENV_PREFIX):], value, "the environment", key)
+    for name, value in (overrides or {}).items():
+        key = _normal(name)
+        if key not in FIELDS:
+            raise TypeError(unknown_setting_message(name, "enable()"))
+        values[key] = coerce(key, value, f"enable({name}=...)")
     settings = Settings(**values)
     if settings.experiment is None:
         settings = settings.replace(experiment=default_experiment_name())
     return settings
 
 
-def default_experiment_name(argv: list[str] | None = None) -> str:
-    """The script's file stem (`train.py` -> `train`), or the module of `python -m`, else `default`."""
-    argv = sys.argv if argv is None else argv
-    main = sys.modules.get("__main__")
-    spec = getattr(main, "__spec__", None)
-    if spec is not None and spec.name and spec.name != "__main__":
-        return spec.name.removesuffix(".__main__")
-    script = argv[0] if argv else ""
-    if script and script not in ("-c", "-m", "-") and not script.startswith("-"):
-        stem = Path(script).stem
-        if stem and stem not in ("ipykernel_launcher", "pytest", "python"):
-            return stem
-    return "default"
+def _take(values: dict, name: str, value, source: str, label: str) -> None:
+    """Coerce one value from a file or the environment into `values`, or warn and skip it."""
+    key = _normal(name)
+    if key not in FIELDS:
+        _warn("%s; ignored", unknown_setting_message(label if label.startswith(ENV_PREFIX) else name, source))
+        return
+    try:
+        values[key] = coerce(key, value, label)
+    except SettingsError as exc:
+        _warn("%s; ignored", exc)
 
 
-def truthy(value: str) -> bool | None:
+def _normal(name: str) -> str:
+    return str(name).strip().replace("-", "_").lower()
+
+
+def unknown_setting_message(name: str, source: str) -> str:
+    """Says which settings exist, and the likely one meant (AUTOTRACK_DISABLED -> AUTOTRACK_DISABLE)."""
+    import difflib
+
+    as_env = name.startswith(ENV_PREFIX)
+    key = _normal(name[len(ENV_PREFIX):] if as_env else name)
+    close = difflib.get_close_matches(key, list(FIELDS), n=1)
+    known = [FIELDS[k].env if as_env else k for k in FIELDS]
+    hint = ""
+    if close:
+        hint = f" (did you mean {FIELDS[close[0]].env if as_env else repr(close[0])}?)"
+    shown = name if as_env else repr(name)
+    return f"unknown autotrack setting {shown} in {source}{hint}; known settings: {', '.join(known)}"
+
+
+def coerce(key: str, value, label: str):
+    """Turn a value from any source (text from the environment, a TOML value, a keyword) into the
+    setting's type; SettingsError names `label` (where it came from) and says what is accepted."""
+    kind = FIELDS[key].kind
+    if kind == "bool":
+        parsed = truthy(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else value
+        if not isinstance(parsed, bool) or (isinstance(value, str) and not value.strip()):
+            raise SettingsError(f"{label}={value!r} is not on or off (use 1/0, true/false, yes/no, on/off)")
+        return parsed
+    if kind in ("int", "number"):
+        return _number(value, kind, label)
+    if kind == "names":
+        if isinstance(value, str):
+            items = value.split(",")
+        elif isinstance(value, (list, tuple)):
+            items = value
+        else:
+            raise SettingsError(f"{label}={value!r} is not a list of names (use \"a,b\" or [\"a\", \"b\"])")
+        return tuple(str(item).strip() for item in items if str(item).strip())
+    if value is None or not str(value).strip():
+        if kind == "optional text":
+            return None
+        raise SettingsError(f"{label} must not be empty")
+    if not isinstance(value, (str, os.PathLike)):
+        raise SettingsError(f"{label}={value!r} is not text")
+    return os.fspath(value)
+
+
+def _number(value, kind: str, label: str):
+    want = "a whole number" if kind == "int" else "a number"
+    if isinstance(value, bool):  # True is an int to Python, never a count to a person
+        raise SettingsError(f"{label}={value!r} is not {want}")
+    try:
+        number = float(value) if kind == "number" else _whole(value)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{label}={value!r} is not {want}") from None
+    if number != number or number in (float("inf"), float("-inf")):
+        raise SettingsError(f"{label}={value!r} is not a finite number")
+    if number < 0:
+        raise SettingsError(f"{label}={value!r} must not be negative")
+    return number
+
+
+def _whole(value) -> int:
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError(value)
+        return int(value)
+    return int(str(value).strip().replace("_", ""))
+
+
+def truthy(value) -> bool | None:
     """Parse an on/off word as people write them; None when it is neither."""
     text = str(value).strip().lower()
     if text in _TRUE:
@@ -93,22 +231,39 @@ def truthy(value: str) -> bool | None:
     return None
 
 
-def _read_file_settings(start: Path) -> tuple[dict, str]:
-    """[tool.autotrack] of the nearest pyproject.toml, or the nearest autotrack.toml."""
-    for folder in (start, *start.parents):
-        for name, table in (("autotrack.toml", None), ("pyproject.toml", ("tool", "autotrack"))):
-            path = folder / name
-            if not path.is_file():
-                continue
-            data = _parse_toml(path)
-            for key in table or ():
-                data = data.get(key, {}) if isinstance(data, dict) else {}
-            if table is None or data:
-                return (data if isinstance(data, dict) else {}), str(path)
-    return {}, ""
+def find_settings_file(start: str) -> tuple[str, dict]:
+    """(path, table) of the nearest autotrack.toml, or of the nearest pyproject.toml that has a
+    [tool.autotrack] table, searching upward from `start`; ("", {}) when there is none.
+
+    A pyproject.toml without the table does not stop the search (a monorepo's sub-project may
+    leave autotrack to the top level); an autotrack.toml, even a broken one, does.
+    """
+    folder = os.path.abspath(start)
+    while True:
+        mine = os.path.join(folder, "autotrack.toml")
+        if os.path.isfile(mine):
+            return mine, _table(_parse_toml(mine), (), mine)
+        project = os.path.join(folder, "pyproject.toml")
+        if os.path.isfile(project):
+            data = _parse_toml(project)
+            if isinstance(data.get("tool"), dict) and "autotrack" in data["tool"]:
+                return project, _table(data, ("tool", "autotrack"), project)
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return "", {}
+        folder = parent
 
 
-def _parse_toml(path: Path) -> dict:
+def _table(data: dict, keys: tuple, path: str) -> dict:
+    for key in keys:
+        data = data.get(key, {})
+    if not isinstance(data, dict):
+        _warn("ignoring [%s] in %s: it is not a table", ".".join(keys), path)
+        return {}
+    return data
+
+
+def _parse_toml(path: str) -> dict:
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - Python 3.10
@@ -116,53 +271,84 @@ def _parse_toml(path: Path) -> dict:
     try:
         with open(path, "rb") as handle:
             return tomllib.load(handle)
-    except (OSError, ValueError) as exc:
-        log.warning("autotrack: ignoring %s: it is not valid TOML (%s)", path, exc)
+    except (OSError, ValueError) as exc:  # TOMLDecodeError is a ValueError
+        _warn("ignoring %s: it is not valid TOML (%s)", path, exc)
         return {}
 
 
-def _coerce_all(raw: dict, source: str, lenient: bool) -> dict:
-    result = {}
-    for name, value in raw.items():
-        key = name.replace("-", "_").lower()
-        if key not in FIELDS:
-            message = f"unknown autotrack setting {name!r} in {source}; known: {', '.join(FIELDS)}"
-            if not lenient:
-                raise TypeError(message)
-            log.warning("autotrack: %s", message)
+def _warn(message: str, *args) -> None:
+    import logging  # here, not at the top: it costs milliseconds at every start-up
+
+    logging.getLogger("autotrack").warning("autotrack: " + message, *args)
+
+
+def default_experiment_name(argv: list[str] | None = None, orig_argv: list[str] | None = None) -> str:
+    """The script's file stem (`train.py` -> `train`), or the module of `python -m`, else `default`.
+
+    At interpreter start-up (the .pth hook) `sys.argv` is still `['-m', ...]` for `python -m pkg`
+    and `__main__` is not set up yet, so the interpreter's own command line, `sys.orig_argv`, is
+    read as well.
+    """
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if argv is None and spec is not None and spec.name and spec.name != "__main__":
+        return _usable(spec.name.removesuffix(".__main__")) or "default"
+    if orig_argv is None and argv is None:
+        orig_argv = getattr(sys, "orig_argv", None)
+    if orig_argv:
+        kind, value = _program(orig_argv[1:])
+        if kind == "module":
+            return _usable(value.removesuffix(".__main__")) or "default"
+        if kind == "script":
+            return _usable(_stem(value)) or "default"
+        if kind in ("code", "stdin"):
+            # `python -c` and `python -` have no name of their own; argv may have been set since.
+            argv = sys.argv if argv is None else argv
+    argv = sys.argv if argv is None else argv
+    script = argv[0] if argv else ""
+    if script and script not in ("-c", "-m", "-") and not script.startswith("-"):
+        return _usable(_stem(script)) or "default"
+    return "default"
+
+
+def _program(args: list[str]) -> tuple[str, str]:
+    """What the interpreter's options say it runs: ("module", name), ("script", path),
+    ("code", ""), ("stdin", "") or ("", "")."""
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--check-hash-based-pycs":
+            index += 2
             continue
-        try:
-            result[key] = _coerce(key, value)
-        except SettingsError as exc:
-            if not lenient:
-                raise
-            log.warning("autotrack: %s in %s; using the default", exc, source)
-    return result
+        if arg == "-" or not arg.startswith("-"):
+            return ("stdin", "") if arg == "-" else ("script", arg)
+        if arg.startswith("--"):
+            index += 1
+            continue
+        for position, flag in enumerate(arg[1:], start=1):  # a cluster like -uBm
+            if flag in "cmWX":
+                rest = arg[position + 1:]
+                value = rest or (args[index + 1] if index + 1 < len(args) else "")
+                index += 1 if rest else 2
+                if flag == "m":
+                    return "module", value
+                if flag == "c":
+                    return "code", ""
+                break
+        else:
+            index += 1
+    return "", ""
 
 
-def _coerce(key: str, value):
-    """Turn a setting from any source (str from the environment, TOML value, kwarg) into its type."""
-    kind = FIELDS[key].type
-    if kind == "bool":
-        parsed = value if isinstance(value, bool) else truthy(value)
-        if parsed is None:
-            raise SettingsError(f"setting {key!r} must be on or off (1/0, true/false), not {value!r}")
-        return parsed
-    if kind in ("int", "float"):
-        cast = int if kind == "int" else float
-        try:
-            number = cast(value)
-        except (TypeError, ValueError):
-            raise SettingsError(f"setting {key!r} must be a number, not {value!r}") from None
-        if number < 0:
-            raise SettingsError(f"setting {key!r} must not be negative, not {value!r}")
-        return number
-    if kind == "tuple[str, ...]":
-        items = value.split(",") if isinstance(value, str) else list(value)
-        return tuple(str(item).strip() for item in items if str(item).strip())
-    if value is None:
-        return None
-    return str(value)
+def _stem(path: str) -> str:
+    name = os.path.basename(path.rstrip("/\\"))
+    return name.rsplit(".", 1)[0] if "." in name.strip(".") else name
 
 
-__all__ = ["Settings", "SettingsError", "load_settings", "default_experiment_name", "truthy"]
+def _usable(name: str) -> str:
+    """Names that describe a launcher rather than the user's program do not make experiments."""
+    return "" if name in ("", "ipykernel_launcher", "pytest", "python", "__main__") else name
+
+
+__all__ = ["Settings", "SettingsError", "Field", "FIELDS", "load_settings", "default_experiment_name",
+           "find_settings_file", "truthy", "coerce"]

@@ -14,9 +14,9 @@ from autotrack.config import Settings
 from autotrack.integration import Integration, version_supported
 from autotrack.safety import is_strict
 
-log = logging.getLogger("autotrack")
-
 ENTRY_POINT_GROUP = "autotrack"
+HOOK_PREFIX = "autotrack_"
+BUILTIN_DISTRIBUTION = "autotrack"
 hookimpl = pluggy.HookimplMarker("autotrack")
 
 ACTIVE = "active"
@@ -43,16 +43,45 @@ class LoadedPlugins:
     manager: pluggy.PluginManager
     infos: dict[str, PluginInfo] = field(default_factory=dict)
     integrations: list[Integration] = field(default_factory=list)
+    # (store name, factory) with the built-in stores first: the first store holds the artifacts,
+    # and it should be the one `autotrack runs` reads, whatever order sys.path lists packages in.
     stores: list[tuple[str, object]] = field(default_factory=list)
+
+
+class _PluginManager(pluggy.PluginManager):
+    """Takes every `autotrack_*` function of a plugin as a hook implementation, marked or not.
+
+    As pytest does for `pytest_*`: a plugin author who forgets `@hookimpl` on a misspelt hook
+    would otherwise get silence, where this way `check_pending` reports the unknown name.
+    """
+
+    def parse_hookimpl_opts(self, plugin, name):
+        options = super().parse_hookimpl_opts(plugin, name)
+        if options is None and name.startswith(HOOK_PREFIX):
+            import inspect
+
+            try:
+                member = getattr(plugin, name)
+            except Exception:  # a property that raises is not a hook
+                return None
+            if inspect.isroutine(member):
+                return {}
+        return options
 
 
 def is_disabled(name: str, settings: Settings) -> bool:
     return "*" in settings.disable or name in settings.disable
 
 
-def load_plugins(settings: Settings) -> LoadedPlugins:
-    """Register the core's own fallbacks, then every entry point of the `autotrack` group."""
-    manager = pluggy.PluginManager("autotrack")
+def load_plugins(settings: Settings, raise_errors: bool | None = None) -> LoadedPlugins:
+    """Register the core's own fallbacks, then every entry point of the `autotrack` group.
+
+    A plugin that fails to load, misspells a hook or registers something invalid gets the state
+    `error` and is logged; with `raise_errors` (default: strict mode) the error is raised too.
+    `autotrack plugins` passes False, so it can show what is broken instead of failing on it.
+    """
+    raise_errors = is_strict() if raise_errors is None else raise_errors
+    manager = _PluginManager("autotrack")
     manager.add_hookspecs(hookspecs)
     from autotrack.capture import describe_plugin
 
@@ -62,18 +91,18 @@ def load_plugins(settings: Settings) -> LoadedPlugins:
         info = PluginInfo(entry_point.name, distribution=_distribution_name(entry_point))
         loaded.infos[entry_point.name] = info
         if is_disabled(entry_point.name, settings):
-            info.state = DISABLED
+            info.state, info.detail = DISABLED, "in the disable list"
             manager.set_blocked(entry_point.name)
             continue
-        if not settings.plugin_autoload and info.distribution != "autotrack":
+        if not settings.plugin_autoload and info.distribution != BUILTIN_DISTRIBUTION:
             info.state, info.detail = DISABLED, "plugin_autoload is off"
             continue
         try:
             manager.register(entry_point.load(), name=entry_point.name)
         except Exception as exc:  # a broken third-party plugin must not stop the others
-            _broken(loaded, entry_point.name, exc)
-    _check_hook_names(loaded)
-    _collect_registrations(loaded)
+            _broken(loaded, entry_point.name, exc, raise_errors)
+    _check_hook_names(loaded, raise_errors)
+    _collect_registrations(loaded, raise_errors)
     return loaded
 
 
@@ -92,49 +121,81 @@ def _distribution_name(entry_point) -> str:
     return getattr(dist, "name", "") or ""
 
 
-def _broken(loaded: LoadedPlugins, name: str, exc: Exception) -> None:
+def _broken(loaded: LoadedPlugins, name: str, exc: Exception, raise_errors: bool) -> None:
     info = loaded.infos.setdefault(name, PluginInfo(name))
     info.state, info.detail = BROKEN, f"{type(exc).__name__}: {exc}"
-    if loaded.manager.has_plugin(name):
+    if loaded.manager.has_plugin(name) and loaded.manager.get_plugin(name) is not None:
         loaded.manager.unregister(name=name)
-    if is_strict():
+    logging.getLogger("autotrack").error("autotrack: plugin %r is not loaded: %s", name, info.detail)
+    if raise_errors:
         raise exc
-    log.error("autotrack: plugin %r is not loaded: %s", name, info.detail)
 
 
-def _check_hook_names(loaded: LoadedPlugins) -> None:
+def _check_hook_names(loaded: LoadedPlugins, raise_errors: bool) -> None:
     """A hook implementation whose name matches no hookspec (a typo) fails loudly."""
-    while True:
-        try:
-            loaded.manager.check_pending()
-            return
-        except pluggy.PluginValidationError as exc:
-            name = loaded.manager.get_name(exc.plugin) or repr(exc.plugin)
-            _broken(loaded, name, exc)
+    import difflib
+
+    known = [name for name in vars(hookspecs) if name.startswith(HOOK_PREFIX)]
+    for hook_name, caller in list(vars(loaded.manager.hook).items()):
+        if hook_name.startswith("_") or caller.has_spec():
+            continue
+        for impl in caller.get_hookimpls():
+            if impl.optionalhook:
+                continue
+            close = difflib.get_close_matches(hook_name, known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            error = pluggy.PluginValidationError(
+                impl.plugin, f"unknown hook {hook_name!r}{hint}; the hooks are listed in docs/hooks.md")
+            _broken(loaded, impl.plugin_name, error, raise_errors)
+    try:
+        loaded.manager.check_pending()  # anything the loop above missed, in pluggy's words
+    except pluggy.PluginValidationError as exc:
+        _broken(loaded, loaded.manager.get_name(exc.plugin) or repr(exc.plugin), exc, raise_errors)
 
 
-def _collect_registrations(loaded: LoadedPlugins) -> None:
+def _collect_registrations(loaded: LoadedPlugins, raise_errors: bool) -> None:
     manager = loaded.manager
     for impl in manager.hook.autotrack_register_integrations.get_hookimpls():
-        name = impl.plugin_name
-        info = loaded.infos.setdefault(name, PluginInfo(name))
-        info.kind = "integration"
+        info = loaded.infos.setdefault(impl.plugin_name, PluginInfo(impl.plugin_name))
+        _add_kind(info, "integration")
         try:
             impl.function(register=lambda integration, info=info: _add_integration(loaded, info, integration))
         except Exception as exc:
-            _broken(loaded, name, exc)
+            _broken(loaded, impl.plugin_name, exc, raise_errors)
+    stores: list[tuple[bool, str, object]] = []
     for impl in manager.hook.autotrack_register_stores.get_hookimpls():
-        name = impl.plugin_name
-        info = loaded.infos.setdefault(name, PluginInfo(name))
-        info.kind = "store"
+        info = loaded.infos.setdefault(impl.plugin_name, PluginInfo(impl.plugin_name))
+        _add_kind(info, "store")
+        added: list = []
         try:
-            impl.function(register=lambda store_name, factory: loaded.stores.append((store_name, factory)))
+            impl.function(register=lambda name, factory, info=info, added=added: added.append(
+                _checked_store(info, name, factory)))
         except Exception as exc:
-            _broken(loaded, name, exc)
+            _broken(loaded, impl.plugin_name, exc, raise_errors)
+            continue
+        builtin = info.distribution == BUILTIN_DISTRIBUTION
+        stores.extend((not builtin, name, factory) for name, factory in added)
+    # sorted() is stable: within built-ins and within third parties, the entry-point order stays.
+    loaded.stores = [(name, factory) for _, name, factory in sorted(stores, key=lambda item: item[0])]
     for impl in manager.hook.autotrack_collect_context.get_hookimpls():
         info = loaded.infos.get(impl.plugin_name)
-        if info is not None and info.kind == "plugin":
-            info.kind = "context"
+        if info is not None:
+            _add_kind(info, "context")
+
+
+def _add_kind(info: PluginInfo, kind: str) -> None:
+    """`kind` lists what a plugin provides: "integration", "store", "context" or several."""
+    kinds = [] if info.kind == "plugin" else info.kind.split(", ")
+    if kind not in kinds:
+        info.kind = ", ".join([*kinds, kind])
+
+
+def _checked_store(info: PluginInfo, name, factory) -> tuple[str, object]:
+    if not isinstance(name, str) or not name or not callable(factory):
+        raise TypeError("register() takes a store name and a factory(settings) -> Store, "
+                        f"not {name!r}, {factory!r}")
+    info.detail = ", ".join(filter(None, [info.detail, f"store {name!r}"]))
+    return name, factory
 
 
 def _add_integration(loaded: LoadedPlugins, info: PluginInfo, integration: Integration) -> None:
@@ -146,10 +207,10 @@ def _add_integration(loaded: LoadedPlugins, info: PluginInfo, integration: Integ
 
 def integration_state(integration: Integration) -> tuple[str, str]:
     """Without importing the framework: is it installed, and is its version supported?"""
-    top = integration.modules[0]
-    if top.partition(".")[0] not in sys.modules and importlib.util.find_spec(top.partition(".")[0]) is None:
+    top = integration.modules[0].partition(".")[0]
+    if top not in sys.modules and not _findable(top):
         return NOT_INSTALLED, f"{integration.distribution} is not installed"
-    version = framework_version(integration, sys.modules.get(top))
+    version = framework_version(integration)
     if version is None:
         return ACTIVE, f"{integration.distribution} (version unknown)"
     if not version_supported(version, integration.supported):
@@ -157,11 +218,17 @@ def integration_state(integration: Integration) -> tuple[str, str]:
     return ACTIVE, f"{integration.distribution} {version}"
 
 
+def _findable(module_name: str) -> bool:
+    try:
+        return importlib.util.find_spec(module_name) is not None
+    except (ImportError, ValueError):  # a broken or half-imported package: not usable either
+        return False
+
+
 def framework_version(integration: Integration, module=None) -> str | None:
     """The framework's `__version__` when imported, else its installed distribution's version."""
-    top = sys.modules.get(integration.modules[0].partition(".")[0]) if module is None else (
-        sys.modules.get(module.__name__.partition(".")[0]))
-    version = getattr(top, "__version__", None)
+    name = module.__name__ if module is not None else integration.modules[0]
+    version = getattr(sys.modules.get(name.partition(".")[0]), "__version__", None)
     if isinstance(version, str):
         return version
     from importlib.metadata import PackageNotFoundError, version as dist_version
@@ -172,4 +239,5 @@ def framework_version(integration: Integration, module=None) -> str | None:
         return None
 
 
-__all__ = ["hookimpl", "load_plugins", "LoadedPlugins", "PluginInfo", "ENTRY_POINT_GROUP"]
+__all__ = ["hookimpl", "load_plugins", "LoadedPlugins", "PluginInfo", "ENTRY_POINT_GROUP",
+           "integration_state", "framework_version", "is_disabled"]

@@ -213,8 +213,7 @@ class Session:
         path = stores[0].artifact_path("shared", f"{digest}-{name}")
         if not os.path.exists(path):
             _write_private(path, payload)
-        relative = os.path.relpath(path, stores[0].directory)
-        self.writer.put(("artifact", run_id, name, relative, len(payload)))
+        self.writer.put(("artifact", run_id, name, _stored_path(stores[0], path), len(payload)))
 
     # -- the fit of a model -------------------------------------------------------------------
     def begin_fit(self, call: Call, caller) -> tuple[Run, dict | None]:
@@ -279,6 +278,8 @@ class Session:
 
         limit = self.settings.metrics_sample_rows
         X_sample, y_sample = evenly_spaced_rows(X, limit), evenly_spaced_rows(y, limit)
+        if X_sample is None or y_sample is None:
+            return  # data of a kind we cannot sample: no training metrics, the rest is recorded
 
         def compute():
             if self.run_of(model) is not run:
@@ -378,8 +379,7 @@ class Session:
             warn_once(f"artifact-size:{name}", "artifact %r is %.0f MB, over max_artifact_mb; not kept",
                       name, size / 1e6)
             return
-        relative = os.path.relpath(path, stores[0].directory)
-        self.writer.put(("artifact", run_id, name, relative, size))
+        self.writer.put(("artifact", run_id, name, _stored_path(stores[0], path), size))
 
     def flush(self, timeout: float | None = None) -> bool:
         done = self._writer.flush(timeout) if self._writer is not None else True
@@ -438,6 +438,12 @@ class Session:
             sys.stderr.write("\n".join(background_errors) + "\n")
             sys.stderr.flush()
             os._exit(70)
+
+
+def _stored_path(store, path: str) -> str:
+    """Relative to a store that has a directory (the store can move), else as the store gave it."""
+    directory = getattr(store, "directory", None)
+    return os.path.relpath(path, directory) if directory else path
 
 
 def _write_private(path: str, payload: bytes) -> None:

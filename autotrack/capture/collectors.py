@@ -30,9 +30,7 @@ class GitContext:
     @hookimpl
     def autotrack_collect_context(self):
         state, diff = _git_once(os.getpid(), _code_directory())
-        if not state:
-            return None
-        context: dict = {"git": state}
+        context: dict = {"git": state or None}  # null: not in a git repository (or no git)
         if diff:
             context["artifacts"] = {"git.diff": diff}
         return context

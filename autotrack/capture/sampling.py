@@ -4,12 +4,15 @@ from __future__ import annotations
 
 
 def evenly_spaced_rows(data, limit: int):
-    """At most `limit` rows of `data` taken at a fixed stride (deterministic, covers all of it)."""
+    """At most `limit` rows of `data` taken at a fixed stride (deterministic, covers all of it).
+
+    None for data that is not array-like (a framework's own dataset type): nothing to sample.
+    """
     if data is None:
         return None
     rows = _row_count(data)
     if rows is None:
-        return data
+        return None
     step = max(1, -(-rows // max(1, limit)))  # ceiling division
     if hasattr(data, "iloc"):  # pandas
         return data.iloc[::step].copy()
@@ -17,7 +20,10 @@ def evenly_spaced_rows(data, limit: int):
         return data.tocsr()[::step].copy()
     import numpy
 
-    return numpy.array(numpy.asarray(data)[::step], copy=True)
+    array = numpy.asarray(data)
+    if array.ndim == 0:  # numpy wrapped an arbitrary object: it has no rows to take
+        return None
+    return numpy.array(array[::step], copy=True)
 
 
 def _row_count(data) -> int | None:
