@@ -70,7 +70,13 @@ def _wrap_raw(raw, wrapper: Wrapper, in_class: bool):
     if isinstance(raw, classmethod):
         return classmethod(_wrap_method(raw.__func__, wrapper))
     if callable(raw) and not isinstance(raw, type):
-        return _wrap_method(raw, wrapper) if in_class else _wrap_function(raw, wrapper)
+        if not in_class:
+            return _wrap_function(raw, wrapper)
+        if hasattr(type(raw), "__get__"):  # binds to the instance, as a function does
+            return _wrap_method(raw, wrapper)
+        # A callable that does not bind (a functools.partial, a builtin) is called without the
+        # instance: keep it that way, since the wrapper function alone would bind.
+        return staticmethod(_wrap_function(raw, wrapper))
     # A descriptor that holds its function in `fn` (scikit-learn's available_if): keep the
     # descriptor, so `hasattr(model, "predict_proba")` answers exactly as before, and wrap its fn.
     inner = getattr(raw, "fn", None)

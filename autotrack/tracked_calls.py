@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextvars
 import sys
 from time import perf_counter
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from autotrack.safety import guard
@@ -36,10 +37,11 @@ def call_data(target, args, kwargs) -> dict:
 class _Frame:
     """The outermost tracked call of this thread/context; nested calls see it and stay quiet."""
 
-    __slots__ = ("run", "steps", "step_times")
+    __slots__ = ("run", "steps", "step_times", "timing")
 
     def __init__(self, run=None, steps=None):
         self.run, self.steps, self.step_times = run, steps, {}
+        self.timing: set[str] = set()  # steps being timed now: their inner fit() is not added again
 
 
 # Set while a tracked call runs, and for good on the writer thread, so that calls made inside a
@@ -63,16 +65,25 @@ def make_wrapper(session: Session, target: Target):
 
 
 def _fit_wrapper(session: Session, target: Target):
+    package = _package_of(target)
+
     def fit(wrapped, instance, args, kwargs):
         frame = _current.get()
         if frame is not None:
             return _nested_fit(frame, wrapped, instance, args, kwargs)
-        if not session.tracks_fits():
+        if not session.tracks_fits() or _in_pool_worker():
             return wrapped(*args, **kwargs)
+        caller = caller_frame()
+        if _called_by_framework(caller, package, instance):
+            token = _current.set(_QUIET)  # and what it fits in turn is part of it
+            try:
+                return wrapped(*args, **kwargs)
+            finally:
+                _current.reset(token)
         run = call = None
         with guard(f"starting a run for {target.attribute}"):
             call = Call(target, instance, args, kwargs)
-            run, steps = session.begin_fit(call, caller_frame())
+            run, steps = session.begin_fit(call, caller)
         token = _current.set(_Frame(run, steps if run else None))
         started = perf_counter()
         try:
@@ -89,24 +100,74 @@ def _fit_wrapper(session: Session, target: Target):
         frame = _current.get()
         _current.reset(token)
         if run is not None:
-            with guard(f"recording the fit of {type(instance or result).__name__}"):
-                call.result = result
-                session.end_fit(run, call, elapsed, frame.step_times)
+            model = instance if instance is not None else result
+            try:
+                with guard(f"recording the fit of {type(model).__name__}"):
+                    call.result = result
+                    session.end_fit(run, call, elapsed, frame.step_times)
+            finally:
+                if run.end_time is None:  # a failing hook must not leave the run open until exit
+                    with guard("ending a run"):
+                        run.end()
         return result
 
     return fit
 
 
+def _package_of(target: Target) -> str:
+    owner = target.owner
+    module = owner.__name__ if isinstance(owner, ModuleType) else getattr(owner, "__module__", "")
+    return (module or "").partition(".")[0]
+
+
+def _called_by_framework(caller, package: str, instance) -> bool:
+    """True when the framework's own code made this call for its own purposes, outside any tracked
+    call: a LabelBinarizer that `log_loss` fits, the folds of `cross_val_score`. Such a fit is not
+    an outermost one of the user's, as it is not when it runs in a worker process. A framework
+    method forwarding to one of the same object's (scikit-learn's set_output wrapper calling
+    `fit_transform`) still counts as the user's call."""
+    if caller is None or not package:
+        return False
+    module = caller.f_globals.get("__name__") or ""
+    if module != package and not module.startswith(package + "."):
+        return False
+    try:
+        return instance is None or caller.f_locals.get("self") is not instance
+    except Exception:  # an exotic frame: treat the call as the user's
+        return False
+
+
+_POOL_MODULES = ("joblib.externals.loky.process_executor", "loky.process_executor")
+
+
+def _in_pool_worker() -> bool:
+    """True inside a joblib/loky worker process. The work there was sent by a call in the parent
+    process, whose run covers it, so a fit here is never an outermost one. (The environment flag
+    the session sets for child processes misses workers started before that call and reused.)"""
+    for name in _POOL_MODULES:
+        module = sys.modules.get(name)
+        if module is not None and getattr(module, "_CURRENT_DEPTH", 0) > 0:
+            return True
+    return False
+
+
 def _nested_fit(frame: _Frame, wrapped, instance, args, kwargs):
     steps = frame.steps
     name = steps.get(id(instance)) if steps else None
-    if name is None:
+    if name is None or name in frame.timing:  # fit_transform calling fit: counted once
         return wrapped(*args, **kwargs)
+    frame.timing.add(name)
     started = perf_counter()
     try:
         return wrapped(*args, **kwargs)
     finally:
         frame.step_times[name] = frame.step_times.get(name, 0.0) + perf_counter() - started
+        frame.timing.discard(name)
+
+
+# Inputs to predict/transform are described (and fingerprinted, ~30 µs for one row) during the
+# first calls of each method only: a loop predicting the same row must not pay for it every time.
+DESCRIBED_CALLS = 100
 
 
 def _predict_wrapper(session: Session, target: Target):
@@ -126,15 +187,19 @@ def _predict_wrapper(session: Session, target: Target):
             elapsed = perf_counter() - started
             _current.reset(token)
         with guard(f"recording {method} latency"):
-            run.latency(method).add(elapsed)
-            if run.has_dataset_room(method, session.settings.max_predict_datasets):
-                session.describe_inputs(run, call_data(target, args, kwargs), method)
+            stats = run.latency(method)
+            stats.add(elapsed)
+            if stats.count <= DESCRIBED_CALLS and run.has_dataset_room(
+                    method, session.settings.max_predict_datasets):
+                session.describe_inputs(run, call_data(target, args, kwargs), method, caller_frame())
         return result
 
     return predict
 
 
 def _score_wrapper(session: Session, target: Target):
+    package = _package_of(target)
+
     def score(wrapped, instance, args, kwargs):
         if _current.get() is not None:
             return wrapped(*args, **kwargs)
@@ -150,7 +215,11 @@ def _score_wrapper(session: Session, target: Target):
             _current.reset(token)
         with guard("recording a score"):
             run.latency(target.attribute).add(elapsed)
-            session.record_score(run, target, args, kwargs, result, caller_frame())
+            caller = caller_frame()
+            # permutation_importance scores the model once per feature and repeat: that is
+            # latency, not a score on the user's data.
+            if not _called_by_framework(caller, package, instance):
+                session.record_score(run, target, args, kwargs, result, caller)
         return result
 
     return score

@@ -8,6 +8,7 @@ import sys
 
 from autotrack.integration import Integration, Target
 from autotrack.plugins import hookimpl
+from autotrack.safety import warn_once
 
 # Method name -> what the core does with it.
 METHODS = {
@@ -74,19 +75,32 @@ def autotrack_fit_steps(model):
 def autotrack_feature_importances(model):
     if not _is_estimator(model):
         return None
-    final = _final_estimator(model)
+    final, names = _final_estimator(model)
     values, kind = _raw_importances(final)
     if values is None:
         return None
-    names = _input_feature_names(model, final, len(values))
+    names = _feature_names(final, names, len(values))
     return {kind: {name: float(value) for name, value in zip(names, values)}}
 
 
 def _final_estimator(model):
-    steps = getattr(model, "steps", None)
-    if isinstance(steps, list) and steps:
-        return _final_estimator(steps[-1][1])
-    return getattr(model, "best_estimator_", None) or model
+    """The estimator that holds the importances (inside searches and Pipelines), and the names of
+    the columns it saw when a Pipeline's transformers can tell them (None otherwise)."""
+    names = None
+    while True:
+        best = getattr(model, "best_estimator_", None)
+        if best is not None:
+            model = best
+            continue
+        steps = getattr(model, "steps", None)
+        if not isinstance(steps, list) or not steps:
+            return model, names
+        if len(steps) > 1:
+            try:
+                names = [str(name) for name in model[:-1].get_feature_names_out(names)]
+            except Exception:  # a transformer without get_feature_names_out: fall back later
+                names = None
+        model = steps[-1][1]
 
 
 def _raw_importances(estimator):
@@ -98,6 +112,8 @@ def _raw_importances(estimator):
     coef = getattr(estimator, "coef_", None)
     if coef is None:
         return None, None
+    if hasattr(coef, "toarray"):  # sparse after `sparsify()`
+        coef = coef.toarray()
     magnitude = numpy.abs(numpy.asarray(coef, dtype=float))
     if magnitude.ndim > 1:
         magnitude = magnitude.mean(axis=0)  # one row per class: average their weight
@@ -105,32 +121,32 @@ def _raw_importances(estimator):
     return (magnitude / total if total > 0 else magnitude), "coef"
 
 
-def _input_feature_names(model, final, count: int) -> list[str]:
-    """Names of the columns the final estimator saw: after a Pipeline's transformers if possible."""
-    candidates = []
-    steps = getattr(model, "steps", None)
-    if isinstance(steps, list) and len(steps) > 1:
-        try:
-            candidates.append(list(model[:-1].get_feature_names_out()))
-        except Exception:  # a transformer without get_feature_names_out: fall back below
-            pass
-    candidates.append(list(getattr(final, "feature_names_in_", []) or []))
-    for names in candidates:
-        if len(names) == count:
+def _feature_names(final, pipeline_names, count: int) -> list[str]:
+    """Names of the columns the final estimator saw: after a Pipeline's transformers if possible,
+    else the DataFrame columns it was fitted on, else x0..xN."""
+    names_in = getattr(final, "feature_names_in_", None)
+    for names in (pipeline_names, list(names_in) if names_in is not None else None):
+        if names is not None and len(names) == count:
             return [str(name) for name in names]
     return [f"x{i}" for i in range(count)]
 
 
 @hookimpl
 def autotrack_training_metrics(model, X, y):
+    """Classifiers (binary or multiclass targets): accuracy, precision, recall, f1 (for two classes
+    of the positive class `classes_[1]`, else weighted by class support), log_loss and roc_auc (one
+    vs rest, macro) where predict_proba exists. Regressors: r2, rmse, mae, mape. Other targets
+    (multilabel, multi-output classification) get none rather than a wrong figure."""
     if not _is_estimator(model) or not hasattr(model, "predict"):
         return None
     from sklearn.base import is_classifier, is_regressor
+    from sklearn.utils.multiclass import type_of_target
 
+    target = type_of_target(y)
     if is_classifier(model):
-        return _classification_metrics(model, X, y)
+        return _classification_metrics(model, X, y) if target in ("binary", "multiclass") else None
     if is_regressor(model):
-        return _regression_metrics(model, X, y)
+        return _regression_metrics(model, X, y) if target != "unknown" else None
     return None
 
 
@@ -150,7 +166,7 @@ def _classification_metrics(model, X, y) -> dict:
         "recall": metrics.recall_score(y, predicted, **options),
         "f1": metrics.f1_score(y, predicted, **options),
     }
-    if hasattr(model, "predict_proba") and classes is not None:
+    if hasattr(model, "predict_proba") and classes is not None and len(classes) > 1:
         proba = model.predict_proba(X)
         result["log_loss"] = metrics.log_loss(y, proba, labels=classes)
         if len(set(_as_list(y))) == len(classes) > 1:  # AUC needs every class present
@@ -188,15 +204,19 @@ def autotrack_fit_results(model, run):
         run.log_metrics({"best_score": best_score}, step=0)
     run.set_tags({"search.candidates": len(results["params"])})
     estimator_name = type(getattr(model, "estimator", model)).__name__
+    metric_keys = [key for key in results
+                   if key.startswith(("mean_test", "std_test", "rank_test", "mean_train", "std_train"))]
+    # Successive halving scores candidates again on more data in each round: say which round.
+    round_keys = [key for key in ("iter", "n_resources") if key in results]
     for index, params in enumerate(results["params"][:MAX_CHILD_RUNS]):
         run.child(
             name=f"{estimator_name} #{index}",
             params=params,
-            metrics={key: results[key][index] for key in results
-                     if key.startswith(("mean_test", "std_test", "rank_test", "mean_train"))},
+            metrics={key: results[key][index] for key in metric_keys},
             timings={"fit_s": float(results["mean_fit_time"][index]),
                      "score_s": float(results["mean_score_time"][index])}
             if "mean_fit_time" in results else None,
+            tags={f"search.{key}": results[key][index] for key in round_keys} or None,
         )
 
 
@@ -207,7 +227,15 @@ def autotrack_model_artifact(model):
     # Protocol 5 hands large arrays over out of band without copying them, so this snapshot
     # is cheap on the training thread; the full pickle is written on the writer thread.
     buffers: list = []
-    header = pickle.dumps(model, protocol=5, buffer_callback=buffers.append)
+    try:
+        header = pickle.dumps(model, protocol=5, buffer_callback=buffers.append)
+    except (pickle.PicklingError, TypeError, AttributeError) as exc:
+        # The user's model holds something pickle cannot take (a lambda, a lock): their input,
+        # not a tracking error, so it is skipped with a warning rather than raised.
+        warn_once(f"model-pickle:{type(model).__qualname__}",
+                  "the fitted %s cannot be pickled (%s); no model artifact is stored",
+                  type(model).__name__, exc)
+        return None
 
     def write(path: str) -> None:
         snapshot = pickle.loads(header, buffers=buffers)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import re
 
 from autotrack.capture.redact import MASK, is_secret_name, redact_url
 from autotrack.safety import warn_once
@@ -12,43 +14,94 @@ MAX_VALUE_CHARS = 2_000  # longer values are cut (a huge list, a big repr) with 
 _SCALARS = (bool, int, float, str, type(None))
 
 
-def json_safe(value):
-    """A JSON-safe stand-in for `value`: scalars as they are, numpy scalars as Python ones,
-    lists/dicts recursively, NaN/inf as strings, estimators and other objects as their repr."""
+def json_safe(value, _depth: int = 0):
+    """A JSON-safe stand-in for `value`: scalars as they are, numpy scalars as Python ones, small
+    arrays and lists/dicts recursively, NaN/inf as strings, functions and classes as their
+    qualified names, estimators and other objects as their repr."""
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)  # "nan", "inf": JSON has no NaN, and None would hide that it was set
     if isinstance(value, _SCALARS):
         return value
+    if _depth > _MAX_DEPTH:  # a structure that contains itself, or absurdly deep
+        return _repr(value)
     item = getattr(value, "item", None)  # numpy scalar
     if callable(item) and getattr(value, "ndim", None) == 0:
         try:
-            return json_safe(item())
+            return json_safe(item(), _depth + 1)
         except Exception:  # an object whose item() is something else
             pass
     if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
+        return [json_safe(v, _depth + 1) for v in value]
     if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
+        return {str(k): json_safe(v, _depth + 1) for k, v in value.items()}
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
     if isinstance(value, type) or callable(value) and hasattr(value, "__qualname__"):
         return f"{getattr(value, '__module__', '')}.{value.__qualname__}".lstrip(".")
+    if _is_small_array(value):  # class weights, priors, layer sizes given as a numpy array
+        try:
+            return json_safe(value.tolist(), _depth + 1)
+        except Exception:  # a tolist() that is not numpy's
+            pass
+    return _repr(value)
+
+
+_MAX_DEPTH = 20
+_MAX_ARRAY_ITEMS = 1_000
+
+
+def _is_small_array(value) -> bool:
+    size = getattr(value, "size", None)
+    return (callable(getattr(value, "tolist", None)) and isinstance(getattr(value, "ndim", None), int)
+            and isinstance(size, int) and size <= _MAX_ARRAY_ITEMS)
+
+
+def _repr(value) -> str:
     try:
         return repr(value)
     except Exception:
         return f"<{type(value).__name__}>"
 
 
+# `name=value` inside a repr (`Client(api_token='abc')`): the value of a secret-looking name.
+_ASSIGNMENT_IN_TEXT = re.compile(
+    r"""\b(?P<name>[A-Za-z_]\w*)\s*=\s*(?P<value>'[^']*'|"[^"]*"|[^\s,)\]}]+)""")
+
+
+def _mask_assignment(match: re.Match) -> str:
+    if not is_secret_name(match.group("name")):
+        return match.group(0)
+    return f"{match.group('name')}={MASK}"
+
+
+def _redact_text(text: str) -> str:
+    text = redact_url(text)
+    return _ASSIGNMENT_IN_TEXT.sub(_mask_assignment, text) if "=" in text else text
+
+
+def _redact(value):
+    """Mask credentials inside a JSON-safe value: URL passwords and secret-named `name=value`
+    assignments (an estimator's repr shows its params so) in every string, and the values of dict
+    keys that look like secrets."""
+    if isinstance(value, str):
+        return _redact_text(value)
+    if isinstance(value, list):
+        return [_redact(v) for v in value]
+    if isinstance(value, dict):
+        return {k: MASK if is_secret_name(k) else _redact(v) for k, v in value.items()}
+    return value
+
+
 def param_value_text(key: str, value) -> str:
     """The stored form of one parameter: JSON text, redacted, cut to MAX_VALUE_CHARS."""
     if is_secret_name(key):
         return json.dumps(MASK)
-    safe = json_safe(value)
-    if isinstance(safe, str):
-        safe = redact_url(safe)
+    safe = _redact(json_safe(value))
     text = json.dumps(safe, ensure_ascii=False, default=str)
     if len(text) > MAX_VALUE_CHARS:
         warn_once(f"param-size:{key}", "parameter %r is %d characters; storing the first %d",
                   key, len(text), MAX_VALUE_CHARS)
-        text = json.dumps(text[:MAX_VALUE_CHARS] + "...")
+        text = json.dumps(text[:MAX_VALUE_CHARS] + "...", ensure_ascii=False)
     return text
 
 

@@ -2,27 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 
 def evenly_spaced_rows(data, limit: int):
     """At most `limit` rows of `data` taken at a fixed stride (deterministic, covers all of it).
 
-    None for data that is not array-like (a framework's own dataset type): nothing to sample.
+    Data whose rows cannot be taken (a framework's own dataset type) is returned as it is, for that
+    framework's plugin to handle; None for a one-shot iterator, which fit has already consumed.
     """
     if data is None:
         return None
     rows = _row_count(data)
     if rows is None:
-        return None
+        return None if isinstance(data, Iterator) else data
     step = max(1, -(-rows // max(1, limit)))  # ceiling division
     if hasattr(data, "iloc"):  # pandas
         return data.iloc[::step].copy()
     if hasattr(data, "tocsr"):  # scipy sparse
         return data.tocsr()[::step].copy()
+    if isinstance(data, (list, tuple)):  # texts, dicts, token lists: keep them as the model saw them
+        return data[::step]
     import numpy
 
-    array = numpy.asarray(data)
+    try:
+        array = numpy.asarray(data)
+    except (TypeError, ValueError):  # rows numpy cannot line up (ragged)
+        return data
     if array.ndim == 0:  # numpy wrapped an arbitrary object: it has no rows to take
-        return None
+        return data
     return numpy.array(array[::step], copy=True)
 
 
