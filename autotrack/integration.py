@@ -44,6 +44,10 @@ class Integration:
 
     `targets(module)` is called after each watched module is imported (with `include_submodules`,
     after each of its submodules too) and yields the `Target`s found in that module.
+
+    For classes users write themselves (a custom estimator), `subclass_roots(module)` names the
+    framework's base classes found in `module`; every subclass of them, existing or defined later
+    anywhere, is instrumented with the targets `class_targets(cls)` yields.
     """
 
     name: str
@@ -52,6 +56,8 @@ class Integration:
     supported: str
     targets: Callable[[ModuleType], Iterable[Target]]
     include_submodules: bool = False
+    subclass_roots: Callable[[ModuleType], Iterable[type]] | None = None
+    class_targets: Callable[[type], Iterable[Target]] | None = None
 
 
 def version_tuple(version: str) -> tuple[int, ...]:

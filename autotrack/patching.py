@@ -31,8 +31,46 @@ class Patch:
     def restore(self) -> None:
         current = _raw_attribute(self.owner, self.attribute)
         if current is self.replacement:
-            setattr(self.owner, self.attribute, self.original)
+            if self.original is _ABSENT:  # we added it: take it away again
+                delattr(self.owner, self.attribute)
+            else:
+                setattr(self.owner, self.attribute, self.original)
         # Else somebody patched over us after we patched: restoring would undo their change too.
+
+
+_ABSENT = object()
+
+
+def watch_subclasses(root: type, on_subclass: Callable[[type], None]) -> Patch:
+    """Call `on_subclass(cls)` for every subclass of `root` defined from now on (user classes).
+
+    Installs `root.__init_subclass__`, chaining to the one it replaces or inherits.
+    """
+    own = root.__dict__.get("__init_subclass__", _ABSENT)
+
+    def __init_subclass__(cls, **kwargs):
+        if own is _ABSENT:
+            super(root, cls).__init_subclass__(**kwargs)
+        else:
+            own.__get__(None, cls)(**kwargs)
+        with guard(f"instrumenting {cls.__qualname__}"):
+            on_subclass(cls)
+
+    replacement = classmethod(__init_subclass__)
+    setattr(__init_subclass__, _ORIGINAL, own)
+    setattr(root, "__init_subclass__", replacement)
+    return Patch(root, "__init_subclass__", own, replacement)
+
+
+def all_subclasses(root: type) -> list[type]:
+    """Every subclass of `root` that exists now, however deep."""
+    found, pending = [], list(root.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        if cls not in found:
+            found.append(cls)
+            pending.extend(cls.__subclasses__())
+    return found
 
 
 def patch_attribute(owner, attribute: str, wrapper: Wrapper) -> Patch | None:
@@ -202,4 +240,4 @@ class PostImportHooks:
             callback(module)
 
 
-__all__ = ["Patch", "PostImportHooks", "patch_attribute", "is_patched"]
+__all__ = ["Patch", "PostImportHooks", "patch_attribute", "is_patched", "watch_subclasses", "all_subclasses"]

@@ -10,7 +10,7 @@ import threading
 TYPE_CHECKING = False  # typing itself costs ~2 ms at enable(); annotations are strings here
 
 from autotrack import config
-from autotrack.patching import Patch, PostImportHooks, patch_attribute
+from autotrack.patching import Patch, PostImportHooks, all_subclasses, patch_attribute, watch_subclasses
 from autotrack.safety import background_errors, guard, is_strict, logger, report, set_strict, warn_once
 
 if TYPE_CHECKING:
@@ -135,12 +135,27 @@ class Session:
     def _instrument(self, integration: Integration, module) -> None:
         if not self.enabled or not self._version_supported(integration, module):
             return
+        for target in integration.targets(module):
+            self._patch(target, integration)
+        if integration.subclass_roots is None or integration.class_targets is None:
+            return
+        for root in integration.subclass_roots(module):
+            self._patches.append(watch_subclasses(root, lambda cls, i=integration: self._instrument_class(i, cls)))
+            for cls in all_subclasses(root):
+                self._instrument_class(integration, cls)
+
+    def _instrument_class(self, integration: Integration, cls: type) -> None:
+        if self.enabled:
+            for target in integration.class_targets(cls):
+                self._patch(target, integration)
+
+    def _patch(self, target: Target, integration: Integration) -> None:
         from autotrack.tracked_calls import make_wrapper
 
-        for target in integration.targets(module):
-            patch = patch_attribute(target.owner, target.attribute, make_wrapper(self, target))
-            if patch is not None:
-                self._patches.append(patch)
+        package = integration.modules[0].partition(".")[0]
+        patch = patch_attribute(target.owner, target.attribute, make_wrapper(self, target, package))
+        if patch is not None:
+            self._patches.append(patch)
 
     def _version_supported(self, integration: Integration, module) -> bool:
         known = self._integration_versions.get(integration.name)
@@ -217,40 +232,65 @@ class Session:
 
     # -- the fit of a model -------------------------------------------------------------------
     def begin_fit(self, call: Call, caller) -> tuple[Run, dict | None]:
-        hook = self.plugins.hook
+        """Start the run of an outermost fit. Each capture step is guarded on its own, so a
+        failing plugin costs only its own part of the record."""
         model = call.instance
         run = self.new_run(type(model).__name__ if model is not None else call.target.attribute, "auto")
         self._enter_tracked_call()
+        try:
+            steps = self._capture_fit_start(run, call, caller)
+        except BaseException:  # strict mode re-raised a tracking error: leave nothing half-open
+            self._leave_tracked_call()
+            run.end("failed", "autotrack: tracking error when the fit started")
+            raise
+        return run, steps
+
+    def _capture_fit_start(self, run: Run, call: Call, caller) -> dict | None:
+        hook, model = self.plugins.hook, call.instance
+        steps = None
         if model is not None:
             run.set_tags({"model.class": f"{type(model).__module__}.{type(model).__qualname__}"})
-            params = hook.autotrack_model_params(model=model, call=call)
-            if params:
-                run.log_params(params)
-        self.describe_inputs(run, call.data, "train", caller)
-        steps = hook.autotrack_fit_steps(model=model, call=call) if model is not None else None
-        return run, ({id(step): name for name, step in steps.items()} if steps else None)
+            with guard("the autotrack_model_params hook"):
+                params = hook.autotrack_model_params(model=model, call=call)
+                if params:
+                    run.log_params(params)
+            with guard("the autotrack_fit_steps hook"):
+                named = hook.autotrack_fit_steps(model=model, call=call)
+                steps = {id(step): name for name, step in named.items()} if named else None
+        with guard("describing the training data"):
+            self.describe_inputs(run, call.data, "train", caller)
+        return steps
 
     def end_fit(self, run: Run, call: Call, elapsed: float, step_times: dict) -> None:
+        """Record what the fitted model holds; each hook guarded on its own, the run always ended."""
         from autotrack.run import FINISHED
 
         self._leave_tracked_call()
-        hook = self.plugins.hook
+        try:
+            self._capture_fit_end(run, call, elapsed, step_times)
+        finally:
+            run.end(FINISHED)
+
+    def _capture_fit_end(self, run: Run, call: Call, elapsed: float, step_times: dict) -> None:
+        hook, settings = self.plugins.hook, self.settings
         model = call.instance if call.instance is not None else call.result
         run.set_timings({"fit_s": elapsed, **({"steps": step_times} if step_times else {})})
-        importances = hook.autotrack_feature_importances(model=model, call=call)
-        if importances:
-            run.set_importances(importances)
-        hook.autotrack_fit_results(model=model, run=run, call=call)
         self._remember_model(model, run)
-        settings = self.settings
+        with guard("the autotrack_feature_importances hook"):
+            importances = hook.autotrack_feature_importances(model=model, call=call)
+            if importances:
+                run.set_importances(importances)
+        with guard("the autotrack_fit_results hook"):
+            hook.autotrack_fit_results(model=model, run=run, call=call)
         y = call.data.get("y")
         if settings.training_metrics and y is not None:
-            self._queue_training_metrics(run, model, call.data.get("X"), y)
+            with guard("sampling the training data"):
+                self._queue_training_metrics(run, model, call.data.get("X"), y)
         if settings.log_models:
-            artifact = hook.autotrack_model_artifact(model=model, call=call)
-            if artifact:
-                run.write_artifact(*artifact)
-        run.end(FINISHED)
+            with guard("the autotrack_model_artifact hook"):
+                artifact = hook.autotrack_model_artifact(model=model, call=call)
+                if artifact:
+                    run.write_artifact(*artifact)
 
     def fail_fit(self, run: Run, exc: BaseException, elapsed: float, step_times: dict) -> None:
         from autotrack.run import status_for

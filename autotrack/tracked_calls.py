@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextvars
 import sys
 from time import perf_counter
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from autotrack.safety import guard
@@ -55,17 +54,18 @@ def mark_thread_internal() -> None:
     _current.set(_QUIET)
 
 
-def make_wrapper(session: Session, target: Target):
+def make_wrapper(session: Session, target: Target, package: str):
+    """The wrapper for `target`; `package` is the framework's top-level module ("sklearn"):
+    calls its own code makes for its own purposes are not the user's."""
     kind = target.kind
     if kind == "fit":
-        return _fit_wrapper(session, target)
+        return _fit_wrapper(session, target, package)
     if kind == "score":
-        return _score_wrapper(session, target)
+        return _score_wrapper(session, target, package)
     return _predict_wrapper(session, target)
 
 
-def _fit_wrapper(session: Session, target: Target):
-    package = _package_of(target)
+def _fit_wrapper(session: Session, target: Target, package: str):
 
     def fit(wrapped, instance, args, kwargs):
         frame = _current.get()
@@ -112,12 +112,6 @@ def _fit_wrapper(session: Session, target: Target):
         return result
 
     return fit
-
-
-def _package_of(target: Target) -> str:
-    owner = target.owner
-    module = owner.__name__ if isinstance(owner, ModuleType) else getattr(owner, "__module__", "")
-    return (module or "").partition(".")[0]
 
 
 def _called_by_framework(caller, package: str, instance) -> bool:
@@ -197,8 +191,7 @@ def _predict_wrapper(session: Session, target: Target):
     return predict
 
 
-def _score_wrapper(session: Session, target: Target):
-    package = _package_of(target)
+def _score_wrapper(session: Session, target: Target, package: str):
 
     def score(wrapped, instance, args, kwargs):
         if _current.get() is not None:

@@ -29,9 +29,20 @@ def targets_in(module):
     """Methods defined by scikit-learn classes in `module` (estimators and their mixins)."""
     for value in list(vars(module).values()):
         if isinstance(value, type) and value.__module__ == module.__name__ and _is_estimator_class(value):
-            for attribute, kind in METHODS.items():
-                if attribute in value.__dict__:
-                    yield Target(value, attribute, kind)
+            yield from class_targets(value)
+
+
+def class_targets(cls):
+    """The tracked methods a class defines itself (inherited ones are patched where defined)."""
+    for attribute, kind in METHODS.items():
+        if attribute in cls.__dict__:
+            yield Target(cls, attribute, kind)
+
+
+def subclass_roots(module):
+    """Users' own estimators subclass BaseEstimator: their fit/predict are tracked too."""
+    if module.__name__ == "sklearn.base":
+        yield module.BaseEstimator
 
 
 def _is_estimator_class(cls) -> bool:
@@ -53,6 +64,8 @@ def autotrack_register_integrations(register):
         supported=">=1.2,<2",
         targets=targets_in,
         include_submodules=True,
+        subclass_roots=subclass_roots,
+        class_targets=class_targets,
     ))
 
 

@@ -327,9 +327,6 @@ def test_error_in_a_hook_is_logged_once_and_swallowed_when_not_strict(run_script
         assert run["timings"]["fit_s"] > 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Session.end_fit calls every hook in one block: when autotrack_fit_results raises, the model is "
-    "never remembered (predict untracked) and training metrics and the model artifact are skipped"))
 def test_error_in_one_hook_loses_only_that_hooks_part(run_script, cli):
     run_script(FAILING_PLUGIN, env={"AUTOTRACK_STRICT": "0"})
     run = [run for run in runs_named(cli, "LogisticRegression") if run["params"]["C"] == 2.0][0]
@@ -367,9 +364,6 @@ subprocess.run([sys.executable, "-c", "from sklearn.linear_model import Logistic
 """
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Session.begin_fit creates the run and sets AUTOTRACK_PARENT_RUN before calling the hooks; when "
-    "one raises, the wrapper never receives the run: it stays open until exit with no timings"))
 def test_error_in_the_params_hook_still_records_the_fit(run_script, cli):
     run_script(FAILING_PARAMS_PLUGIN + "time.sleep(1.5)  # the run must end with its fit, not at exit\n",
                env={"AUTOTRACK_STRICT": "0"})
@@ -379,9 +373,6 @@ def test_error_in_the_params_hook_still_records_the_fit(run_script, cli):
     assert run["duration_s"] < 1.5
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Session.begin_fit sets AUTOTRACK_PARENT_RUN, then a failing hook skips _leave_tracked_call: the "
-    "flag stays set, so every child process started later is treated as a search worker"))
 def test_error_when_starting_a_run_does_not_stop_tracking_in_later_child_processes(run_script, cli):
     run_script(FAILING_PARAMS_PLUGIN + LATER_CHILD_PROCESS, env={"AUTOTRACK_STRICT": "0"})
     assert len(runs_named(cli, "LogisticRegression")) == 2

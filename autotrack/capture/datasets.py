@@ -48,7 +48,7 @@ def describe_dataset(data: Any, role: str, name: str | None = None) -> dict | No
         return {"role": role, "name": name, "type": _qualified_type_name(data), "fingerprint": None}
     description = {"role": role, "name": name if name is not None else _own_name(normalized)}
     description.update(_DESCRIBERS[normalized.kind](normalized.value))
-    if role == "y":
+    if role.rpartition(".")[2] == "y":  # "y", "train.y", "score.y"
         description["target"] = _summarize_normalized(normalized)
     return description
 

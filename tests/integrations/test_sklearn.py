@@ -234,10 +234,6 @@ def test_user_defined_estimator_used_inside_a_pipeline_is_part_of_its_run(run_sc
     assert set(run["timings"]["steps"]) == {"clip", "clf"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a user-defined estimator's own fit is never patched: only classes in scikit-learn's modules "
-    "are (session._instrument runs per imported sklearn module). Needs the core to patch "
-    "subclasses too, e.g. through BaseEstimator.__init_subclass__"))
 def test_user_defined_estimator_with_its_own_fit_makes_a_run(run_script, cli):
     run_script(script(DATA, """
         from sklearn.base import BaseEstimator, ClassifierMixin
@@ -604,9 +600,6 @@ def test_training_data_is_described(run_script, cli):
         int(description["fingerprint"], 16)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "session.describe_inputs passes role 'train.y' but capture/datasets.describe_dataset adds the "
-    "target summary only when role == 'y'"))
 def test_training_target_is_summarised(run_script, cli):
     run_script(script(DATA, """
         from sklearn.linear_model import LogisticRegression
