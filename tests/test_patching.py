@@ -355,3 +355,54 @@ def test_uninstalled_hooks_no_longer_fire(fresh_package):
     installed.uninstall()
     __import__(name)
     assert seen == []
+
+
+def test_watch_subclasses_sees_new_subclasses_and_restore_removes_the_hook():
+    from autotrack.patching import all_subclasses, watch_subclasses
+
+    class Root:
+        pass
+
+    class Existing(Root):
+        pass
+
+    seen = []
+    patch = watch_subclasses(Root, seen.append)
+
+    class Later(Root):
+        pass
+
+    class Deeper(Later):
+        pass
+
+    assert seen == [Later, Deeper]
+    assert set(all_subclasses(Root)) == {Existing, Later, Deeper}
+    patch.restore()
+    assert "__init_subclass__" not in Root.__dict__
+
+    class AfterRestore(Root):
+        pass
+
+    assert AfterRestore not in seen
+
+
+def test_watch_subclasses_chains_to_the_root_s_own_hook():
+    from autotrack.patching import watch_subclasses
+
+    class Root:
+        registered = []
+
+        def __init_subclass__(cls, label=None, **kwargs):
+            super().__init_subclass__(**kwargs)
+            Root.registered.append((cls.__name__, label))
+
+    original = Root.__dict__["__init_subclass__"]
+    seen = []
+    patch = watch_subclasses(Root, seen.append)
+
+    class Child(Root, label="x"):
+        pass
+
+    assert Root.registered == [("Child", "x")] and seen == [Child]
+    patch.restore()
+    assert Root.__dict__["__init_subclass__"] is original
