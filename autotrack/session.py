@@ -41,7 +41,8 @@ class Session:
         self._patches: list[Patch] = []
         self._integration_versions: dict[str, bool] = {}
         self._stores: list | None = None
-        self._model_runs: dict[int, tuple[Any, Run]] = {}
+        # id(model) -> (weak reference, run): predict calls find their model's run here.
+        self.model_runs: dict[int, tuple[Any, Run]] = {}
         self._latency: list[tuple[str, str, Any]] = []
         self._open_runs: dict[str, Run] = {}
         self._last_run: contextvars.ContextVar[Run | None] = contextvars.ContextVar(
@@ -336,13 +337,13 @@ class Session:
 
         key = id(model)
         try:
-            ref = weakref.ref(model, lambda _ref, k=key: self._model_runs.pop(k, None))
+            ref = weakref.ref(model, lambda _ref, k=key: self.model_runs.pop(k, None))
         except TypeError:
             return  # no weak references (a builtin result): predict calls simply go untracked
-        self._model_runs[key] = (ref, run)
+        self.model_runs[key] = (ref, run)
 
     def run_of(self, model) -> Run | None:
-        entry = self._model_runs.get(id(model))
+        entry = self.model_runs.get(id(model))
         if entry is not None and entry[0]() is model:
             return entry[1]
         return None

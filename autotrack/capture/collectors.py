@@ -55,9 +55,17 @@ def _git_once(pid: int, directory: str):
 class PackagesContext:
     """Versions of the installed distributions behind every module imported so far."""
 
+    def __init__(self):
+        self._seen: tuple[int, dict] = (-1, {})
+
     @hookimpl
     def autotrack_collect_context(self):
-        return {"packages": package_versions(imported_top_level_modules())}
+        # Runs come by the hundred in a search; modules are rarely imported between them.
+        count, versions = self._seen
+        if count != len(sys.modules):
+            versions = package_versions(imported_top_level_modules())
+            self._seen = (len(sys.modules), versions)
+        return {"packages": versions}
 
 
 system = SystemContext()
