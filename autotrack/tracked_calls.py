@@ -176,13 +176,7 @@ def _predict_wrapper(session: Session, target: Target):
         run = entry[1] if entry is not None and entry[0]() is instance else None
         if run is None:
             return wrapped(*args, **kwargs)
-        token = _current.set(_QUIET)
-        started = perf_counter()
-        try:
-            result = wrapped(*args, **kwargs)
-        finally:
-            elapsed = perf_counter() - started
-            _current.reset(token)
+        result, elapsed = _timed_quietly(wrapped, args, kwargs)
         with recording:
             stats = run.latency(method)
             stats.add(elapsed)
@@ -194,6 +188,18 @@ def _predict_wrapper(session: Session, target: Target):
     return predict
 
 
+def _timed_quietly(wrapped, args, kwargs):
+    """Call the original with nested tracking off; its result (or exception) and its duration."""
+    token = _current.set(_QUIET)
+    started = perf_counter()
+    try:
+        result = wrapped(*args, **kwargs)
+    finally:
+        elapsed = perf_counter() - started
+        _current.reset(token)
+    return result, elapsed
+
+
 def _score_wrapper(session: Session, target: Target, package: str):
 
     def score(wrapped, instance, args, kwargs):
@@ -202,13 +208,7 @@ def _score_wrapper(session: Session, target: Target, package: str):
         run = session.run_of(instance)
         if run is None:
             return wrapped(*args, **kwargs)
-        token = _current.set(_QUIET)
-        started = perf_counter()
-        try:
-            result = wrapped(*args, **kwargs)
-        finally:
-            elapsed = perf_counter() - started
-            _current.reset(token)
+        result, elapsed = _timed_quietly(wrapped, args, kwargs)
         with guard("recording a score"):
             run.latency(target.attribute).add(elapsed)
             caller = caller_frame()
