@@ -187,7 +187,8 @@ class Session:
             # Written at once, not at the next idle tick: if the process is killed during a
             # long fit, the run is there to be shown as killed.
             self.writer.wake()
-            self.plugins.hook.autotrack_run_started(run=run)
+            with guard("run_started hooks"):
+                self.plugins.hook.autotrack_run_started(run=run)
         return run
 
     def run_ended(self, run: Run) -> None:
