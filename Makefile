@@ -24,9 +24,15 @@ demo: install
 test: install
 	$(PY) -m pytest -q
 
-bench: install
-	$(PY) -m pip install -q -e ".[test,bench]"
-	$(PY) benchmarks/run.py
+# The benchmark has its own venv, so that MLflow (its comparison) never lands in the test venv.
+BENCH_VENV ?= .venv-bench
+bench:
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	test $(BENCH_VENV)/.installed -nt pyproject.toml || { \
+	  $(BENCH_VENV)/bin/python -m pip install -q --upgrade pip && \
+	  $(BENCH_VENV)/bin/python -m pip install -q -e ".[test]" mlflow && \
+	  touch $(BENCH_VENV)/.installed; }
+	$(BENCH_VENV)/bin/python benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info examples/.autotrack

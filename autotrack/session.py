@@ -184,9 +184,9 @@ class Session:
         if source != "child":
             self._open_runs[run.id] = run
             self._last_run.set(run)
-            # Written at once, not at the next idle tick: if the process is killed during a
-            # long fit, the run is there to be shown as killed.
-            self.writer.wake()
+            # Not woken here: the writer would compete with a short fit for the GIL. Its idle
+            # tick (0.25 s) writes the start record, so a process killed in a long fit still
+            # leaves a run to show as killed.
             with guard("run_started hooks"):
                 self.plugins.hook.autotrack_run_started(run=run)
         return run

@@ -187,16 +187,26 @@ def _classification_metrics(model, X, y) -> dict:
     result = {"accuracy": float(hits.sum() / len(y_true)), "precision": pick(precision),
               "recall": pick(recall), "f1": pick(f1)}
     if hasattr(model, "predict_proba") and k > 1:
-        from sklearn import metrics
-
         proba = np.asarray(model.predict_proba(X), dtype=float)
         eps = np.finfo(proba.dtype).eps
         true_probability = np.clip(proba[np.arange(len(true_index)), true_index], eps, 1 - eps)
         result["log_loss"] = float(-np.log(true_probability).mean())
         if len(np.unique(true_index)) == k:  # AUC needs every class present
-            result["roc_auc"] = float(metrics.roc_auc_score(y_true, proba[:, 1]) if k == 2 else
-                                      metrics.roc_auc_score(y_true, proba, multi_class="ovr", labels=classes))
+            # Binary: of the positive class; more classes: one vs rest, macro (as scikit-learn).
+            columns = [1] if k == 2 else range(k)
+            result["roc_auc"] = float(np.mean([_auc(true_index == c, proba[:, c]) for c in columns]))
     return result
+
+
+def _auc(positive, score) -> float:
+    """Area under the ROC curve as the Mann-Whitney statistic, ties counted half (average ranks):
+    the value roc_auc_score gives, without its input validation (~2 ms a call)."""
+    from scipy.stats import rankdata
+
+    ranks = rankdata(score)
+    n_positive = int(positive.sum())
+    n_negative = len(positive) - n_positive
+    return (ranks[positive].sum() - n_positive * (n_positive + 1) / 2) / (n_positive * n_negative)
 
 
 def _class_index(labels, classes):
