@@ -45,6 +45,12 @@ class guard:
         report(self.where, exc)
         return True
 
+    def handle(self, exc: Exception) -> None:
+        """For an `except Exception` block on a hot path: raise in strict mode, else report."""
+        if _strict:
+            raise exc
+        report(self.where, exc)
+
 
 def report(where: str, exc: BaseException) -> None:
     """Log a tracking error once per place, so a failing hook in a loop does not flood the log."""

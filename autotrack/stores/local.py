@@ -40,10 +40,15 @@ CREATE TABLE IF NOT EXISTS params (
 CREATE TABLE IF NOT EXISTS tags (
     run_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT, PRIMARY KEY (run_id, key)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS metrics (
-    run_id TEXT NOT NULL, key TEXT NOT NULL, step INTEGER NOT NULL, value REAL, timestamp REAL
+-- A series is one metric of one run; points refer to it by a small integer, which makes
+-- inserting a point about twice as fast as repeating the run id and key in every row.
+CREATE TABLE IF NOT EXISTS series (
+    id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, key TEXT NOT NULL, UNIQUE (run_id, key)
 );
-CREATE INDEX IF NOT EXISTS metrics_by_run ON metrics (run_id, key, step);
+CREATE TABLE IF NOT EXISTS metrics (
+    series INTEGER NOT NULL, step INTEGER NOT NULL, value REAL, timestamp REAL
+);
+CREATE INDEX IF NOT EXISTS metrics_by_series ON metrics (series, step);
 CREATE TABLE IF NOT EXISTS datasets (
     run_id TEXT NOT NULL, role TEXT, name TEXT, fingerprint TEXT, description TEXT NOT NULL
 );
@@ -55,7 +60,7 @@ CREATE TABLE IF NOT EXISTS artifacts (
 """
 
 
-_INSERT_POINT = "INSERT INTO metrics (run_id, key, value, step, timestamp) VALUES (?, ?, ?, ?, ?)"
+_INSERT_POINT = "INSERT INTO metrics (series, value, step, timestamp) VALUES (?, ?, ?, ?)"
 
 
 class StoreError(RuntimeError):
@@ -79,6 +84,9 @@ def connect(directory: Path, create: bool) -> sqlite3.Connection:
         if create:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
+            # The writer's connection: a larger page cache keeps the metrics index in memory
+            # while points stream in (SQLite's default is 2 MiB).
+            conn.execute("PRAGMA cache_size = -65536")
             if conn.execute("PRAGMA user_version").fetchone()[0] == 0:
                 conn.executescript(SCHEMA)
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -110,6 +118,7 @@ class LocalStore(Store):
     def __init__(self, directory: str):
         self.directory = store_dir(directory)
         self._conn: sqlite3.Connection | None = None
+        self._series: dict[tuple[str, str], int] = {}  # (run id, metric) -> series id
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -126,16 +135,35 @@ class LocalStore(Store):
 
     def write(self, batch: list[tuple]) -> None:
         with self._transaction() as conn:
+            points = []
             for record in batch:
                 if record[0] == "metric":
-                    conn.execute(_INSERT_POINT, record[1:])
+                    points.append(record[1:])
                 else:
                     getattr(self, "_write_" + record[0])(conn, *record[1:])
+            self._insert_points(conn, points)
 
     def write_points(self, points: list[tuple]) -> None:
         """The fast path for metric points `(run_id, key, value, step, timestamp)`."""
         with self._transaction() as conn:
-            conn.executemany(_INSERT_POINT, points)
+            self._insert_points(conn, points)
+
+    def _insert_points(self, conn, points: list[tuple]) -> None:
+        series = self._series
+        rows = []
+        for run_id, key, value, step, timestamp in points:
+            series_id = series.get((run_id, key))
+            if series_id is None:
+                series_id = self._series_id(conn, run_id, key)
+            rows.append((series_id, value, step, timestamp))
+        conn.executemany(_INSERT_POINT, rows)
+
+    def _series_id(self, conn, run_id: str, key: str) -> int:
+        conn.execute("INSERT OR IGNORE INTO series (run_id, key) VALUES (?, ?)", (run_id, key))
+        (series_id,) = conn.execute(
+            "SELECT id FROM series WHERE run_id = ? AND key = ?", (run_id, key)).fetchone()
+        self._series[(run_id, key)] = series_id
+        return series_id
 
     @contextlib.contextmanager
     def _transaction(self):

@@ -87,7 +87,8 @@ class StoreReader:
     def _history(self, run_id: str) -> dict[str, list]:
         history: dict[str, list] = {}
         for key, step, value in self._conn.execute(
-            "SELECT key, step, value FROM metrics WHERE run_id = ? ORDER BY key, step, timestamp, rowid",
+            "SELECT s.key, m.step, m.value FROM series s JOIN metrics m ON m.series = s.id "
+            "WHERE s.run_id = ? ORDER BY s.key, m.step, m.timestamp, m.rowid",
             (run_id,),
         ):
             history.setdefault(key, []).append([step, _metric_value(value)])
@@ -103,8 +104,8 @@ class StoreReader:
             marks = ",".join("?" * len(chunk))
             # SQLite returns the other columns of the row holding max(step) (a documented feature).
             for run_id, key, value, _step in self._conn.execute(
-                f"SELECT run_id, key, value, max(step) FROM metrics WHERE run_id IN ({marks}) "
-                "GROUP BY run_id, key", chunk):
+                f"SELECT s.run_id, s.key, m.value, max(m.step) FROM series s "
+                f"JOIN metrics m ON m.series = s.id WHERE s.run_id IN ({marks}) GROUP BY s.id", chunk):
                 by_id[run_id]["metrics"][key] = _metric_value(value)
 
     def _summary(self, row) -> dict:

@@ -361,8 +361,8 @@ def test_predict_latency_is_aggregated_per_run_never_stored_per_call(run_script,
     assert all(len(points) == 1 for points in run["history"].values())
     assert len([d for d in run["datasets"] if d["role"] == "predict.X"]) == 5
     with sqlite3.connect(store / "runs.db") as conn:
-        (points,) = conn.execute("SELECT count(*) FROM metrics WHERE run_id = ?",
-                                 (run["id"],)).fetchone()
+        (points,) = conn.execute("SELECT count(*) FROM metrics JOIN series ON metrics.series = series.id"
+                                 " WHERE series.run_id = ?", (run["id"],)).fetchone()
     assert points == len(run["history"]) < 20
 
 
