@@ -35,4 +35,4 @@ bench:
 	$(BENCH_VENV)/bin/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info examples/.autotrack
+	rm -rf $(VENV) $(BENCH_VENV) build *.egg-info examples/.autotrack
