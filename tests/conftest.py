@@ -11,6 +11,10 @@ from pathlib import Path
 
 import pytest
 
+# tests/scripting.py holds helpers the end-to-end tests share; with --import-mode=importlib the
+# tests folder is not on sys.path by itself.
+sys.path.insert(0, str(Path(__file__).parent))
+
 # Tracking errors must fail the tests, in this process and in every subprocess it starts.
 os.environ["AUTOTRACK_STRICT"] = "1"
 os.environ.pop("AUTOTRACK", None)

@@ -15,6 +15,7 @@ import textwrap
 import time
 
 import pytest
+from scripting import all_runs, printed, script
 
 pytest.importorskip("sklearn")
 
@@ -25,22 +26,6 @@ from sklearn.datasets import make_classification
 
 X, y = make_classification(n_samples=150, n_features=5, n_informative=3, random_state=0)
 """
-
-
-def script(*parts: str) -> str:
-    return "\n".join(textwrap.dedent(part) for part in parts)
-
-
-def printed(result) -> dict:
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def all_runs(cli) -> list[dict]:
-    listing = cli("runs", "--json", "--limit", "0", check=False)  # parsed JSON, or the process
-    if isinstance(listing, list):
-        return listing
-    assert "no autotrack store" in listing.stderr, listing.stderr  # nothing was ever recorded
-    return []
 
 
 def show(cli, run_id: str) -> dict:

@@ -14,6 +14,7 @@ import sys
 import textwrap
 
 import pytest
+from scripting import all_runs, printed, script
 
 pytest.importorskip("sklearn")
 pytest.importorskip("pandas")
@@ -29,23 +30,6 @@ X_np, y_np = make_classification(n_samples=120, n_features=4, n_informative=3, n
 X = pd.DataFrame(X_np, columns=["age", "income", "height", "weight"])
 y = pd.Series(y_np, name="bought")
 """
-
-
-def script(*parts: str) -> str:
-    return "\n".join(textwrap.dedent(part) for part in parts)
-
-
-def printed(result) -> dict:
-    """The JSON object a script printed last."""
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def all_runs(cli) -> list[dict]:
-    listing = cli("runs", "--json", "--limit", "0", check=False)  # parsed JSON, or the process
-    if isinstance(listing, list):
-        return listing
-    assert "no autotrack store" in listing.stderr, listing.stderr  # nothing was ever recorded
-    return []
 
 
 def top_level(cli) -> list[dict]:
