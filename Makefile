@@ -33,6 +33,7 @@ bench:
 	  $(BENCH_VENV)/bin/python -m pip install -q -e ".[test]" mlflow && \
 	  touch $(BENCH_VENV)/.installed; }
 	$(BENCH_VENV)/bin/python benchmarks/run.py
+	$(BENCH_VENV)/bin/python benchmarks/frameworks.py
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) build *.egg-info examples/.autotrack

@@ -48,6 +48,8 @@ def autotrack_collect_context() -> dict | None:
 def autotrack_model_params(model: Any, call: Call) -> dict | None:
     """Called at the start of an outermost fit. Return the model's hyperparameters as a dict.
 
+    `model` is None for a plain training function (`lightgbm.train`): its settings are in
+    `call.args` / `call.kwargs`.
     First non-None answer wins. Values need not be JSON-safe: the core flattens nested dicts,
     converts values and masks secrets. `call` holds the target, instance, args and kwargs.
     """
@@ -58,6 +60,18 @@ def autotrack_fit_steps(model: Any, call: Call) -> dict[str, Any] | None:
     """Called at the start of an outermost fit. Return `{step_name: step_object}` for the parts of
     a composite model (a Pipeline's steps); their nested fit times are stored as
     `timings.steps.<step_name>`. First non-None answer wins.
+    """
+
+
+@hookspec
+def autotrack_prepare_call(call: Call, run: Run) -> None:
+    """Called on the training thread right before an outermost fit or evaluate call runs, once its
+    run is known (`run` may be a fit's run that an evaluate call joins).
+
+    Add what the framework needs to report into `run` as it trains (its own callback) by setting
+    `call.args` / `call.kwargs` to new objects: never mutate the user's lists or objects in place.
+    Append undo functions to `call.cleanups`; they run after the call, however it ends. Leave the
+    call alone when the user already passed autotrack's callback: one run, no duplicated metric.
     """
 
 
@@ -79,7 +93,9 @@ def autotrack_training_metrics(model: Any, X: Any, y: Any) -> dict[str, float] |
 
 @hookspec
 def autotrack_fit_results(model: Any, run: Run, call: Call) -> None:
-    """Called after an outermost fit returned, on the training thread.
+    """Called after an outermost fit or evaluate call returned, on the training thread (`run` is
+    the run the call joined for an evaluate of an already tracked model; `call.result` holds
+    what the call returned: cross-validation scores, test metrics).
 
     Record what only the framework knows (a search's best params and its candidates as child runs
     via `run.child(...)`), through `run`'s logging methods. Must be cheap: it runs inside the fit.

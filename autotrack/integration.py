@@ -7,9 +7,15 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Callable, Iterable
 
-# What a patched call means to the core: fit starts a run, predict/transform add latency to the
-# model's run, score adds a metric to it.
-KINDS = ("fit", "predict", "transform", "score")
+# What a patched call means to the core: fit starts a run; evaluate joins the run of the model it
+# evaluates (or starts one when the model has none) and is timed as `<attribute>_s`; predict and
+# transform add latency to the model's run; score adds a metric to it.
+KINDS = ("fit", "evaluate", "predict", "transform", "score")
+
+
+def default_model(instance: Any, args: tuple, kwargs: dict) -> Any:
+    """The model of a method call is its instance; a plain function's is its result (None here)."""
+    return instance
 
 
 def default_data_arguments(args: tuple, kwargs: dict) -> dict[str, Any]:
@@ -26,12 +32,17 @@ class Target:
     """One attribute to wrap: `owner.attribute` (a class or a module), tracked as `kind`.
 
     `data_arguments(args, kwargs)` names the data in a call: `{"X": ..., "y": ...}`.
+    `model(instance, args, kwargs)` names the model the call trains or evaluates, when it is not
+    the instance (`Trainer.fit(module)`); for a plain function (`lightgbm.train`) the core takes
+    the call's result after the call. `run_name` names the run when no model is known at the start.
     """
 
     owner: Any
     attribute: str
     kind: str
     data_arguments: Callable[[tuple, dict], dict[str, Any]] = default_data_arguments
+    model: Callable[[Any, tuple, dict], Any] = default_model
+    run_name: str | None = None
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -87,4 +98,4 @@ def version_supported(version: str, spec: str) -> bool:
     return True
 
 
-__all__ = ["Integration", "Target", "KINDS", "version_supported", "default_data_arguments"]
+__all__ = ["Integration", "Target", "KINDS", "version_supported", "default_data_arguments", "default_model"]

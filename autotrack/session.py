@@ -233,29 +233,44 @@ class Session:
         self.writer.put(("artifact", run_id, name, _stored_path(stores[0], path), len(payload)))
 
     # -- the fit of a model -------------------------------------------------------------------
-    def begin_fit(self, call: Call, caller) -> tuple[Run, dict | None]:
-        """Start the run of an outermost fit. Each capture step is guarded on its own, so a
-        failing plugin costs only its own part of the record."""
-        model = call.instance
-        run = self.new_run(type(model).__name__ if model is not None else call.target.attribute, "auto")
+    def begin_call(self, call: Call, caller) -> Tracked:
+        """Start tracking an outermost fit (a new run) or evaluate (the model's run, or a new one).
+        Each capture step is guarded on its own, so a failing plugin costs only its own part of
+        the record; then integrations may prepare the call (add their callback)."""
+        model = call.model
+        if call.target.kind == "evaluate":
+            run = self.run_of(model) if model is not None else None
+            if run is not None:
+                tracked = Tracked(call, run, None, owned=False)
+                self._prepare(tracked)
+                return tracked
+        name = _run_name(call)
+        run = self.new_run(name, "auto")
         self._enter_tracked_call()
         try:
-            steps = self._capture_fit_start(run, call, caller)
+            tracked = Tracked(call, run, self._capture_fit_start(run, call, caller), owned=True)
+            self._prepare(tracked)
         except BaseException:  # strict mode re-raised a tracking error: leave nothing half-open
             self._leave_tracked_call()
+            call.run_cleanups()
             run.end("failed", "autotrack: tracking error when the fit started")
             raise
-        return run, steps
+        return tracked
+
+    def _prepare(self, tracked: Tracked) -> None:
+        with guard("the autotrack_prepare_call hook"):
+            self.plugins.hook.autotrack_prepare_call(call=tracked.call, run=tracked.run)
 
     def _capture_fit_start(self, run: Run, call: Call, caller) -> dict | None:
-        hook, model = self.plugins.hook, call.instance
+        hook, model = self.plugins.hook, call.model
         steps = None
         if model is not None:
             run.set_tags({"model.class": f"{type(model).__module__}.{type(model).__qualname__}"})
-            with guard("the autotrack_model_params hook"):
-                params = hook.autotrack_model_params(model=model, call=call)
-                if params:
-                    run.log_params(params)
+        with guard("the autotrack_model_params hook"):
+            params = hook.autotrack_model_params(model=model, call=call)
+            if params:
+                run.log_params(params)
+        if model is not None:
             with guard("the autotrack_fit_steps hook"):
                 named = hook.autotrack_fit_steps(model=model, call=call)
                 steps = {id(step): name for name, step in named.items()} if named else None
@@ -263,20 +278,30 @@ class Session:
             self.describe_inputs(run, call.data, "train", caller)
         return steps
 
-    def end_fit(self, run: Run, call: Call, elapsed: float, step_times: dict) -> None:
-        """Record what the fitted model holds; each hook guarded on its own, the run always ended."""
+    def end_call(self, tracked: Tracked, elapsed: float, step_times: dict) -> None:
+        """Record what the fitted model holds; each hook guarded on its own, an owned run ended."""
         from autotrack.run import FINISHED
 
+        if not tracked.owned:  # an evaluate call inside the model's existing run
+            tracked.run.set_timings({_time_key(tracked.call): elapsed})
+            with guard("the autotrack_fit_results hook"):
+                self.plugins.hook.autotrack_fit_results(model=tracked.call.model, run=tracked.run,
+                                                        call=tracked.call)
+            return
         self._leave_tracked_call()
         try:
-            self._capture_fit_end(run, call, elapsed, step_times)
+            self._capture_fit_end(tracked.run, tracked.call, elapsed, step_times)
         finally:
-            run.end(FINISHED)
+            tracked.run.end(FINISHED)
 
     def _capture_fit_end(self, run: Run, call: Call, elapsed: float, step_times: dict) -> None:
         hook, settings = self.plugins.hook, self.settings
-        model = call.instance if call.instance is not None else call.result
-        run.set_timings({"fit_s": elapsed, **({"steps": step_times} if step_times else {})})
+        if call.model is None:
+            call.model = call.result
+        model = call.model
+        run.set_timings({_time_key(call): elapsed, **({"steps": step_times} if step_times else {})})
+        if model is None:
+            return
         self._remember_model(model, run)
         with guard("the autotrack_feature_importances hook"):
             importances = hook.autotrack_feature_importances(model=model, call=call)
@@ -285,20 +310,24 @@ class Session:
         with guard("the autotrack_fit_results hook"):
             hook.autotrack_fit_results(model=model, run=run, call=call)
         y = call.data.get("y")
-        if settings.training_metrics and y is not None:
+        if settings.training_metrics and y is not None and call.target.kind == "fit":
             with guard("sampling the training data"):
                 self._queue_training_metrics(run, model, call.data.get("X"), y)
-        if settings.log_models:
+        if settings.log_models and call.target.kind == "fit":
             with guard("the autotrack_model_artifact hook"):
                 artifact = hook.autotrack_model_artifact(model=model, call=call)
                 if artifact:
                     run.write_artifact(*artifact)
 
-    def fail_fit(self, run: Run, exc: BaseException, elapsed: float, step_times: dict) -> None:
+    def fail_call(self, tracked: Tracked, exc: BaseException, elapsed: float, step_times: dict) -> None:
         from autotrack.run import status_for
 
+        run = tracked.run
+        if not tracked.owned:  # a failed evaluate does not make the model's fit a failure
+            run.set_timings({_time_key(tracked.call): elapsed})
+            return
         self._leave_tracked_call()
-        run.set_timings({"fit_s": elapsed, **({"steps": step_times} if step_times else {})})
+        run.set_timings({_time_key(tracked.call): elapsed, **({"steps": step_times} if step_times else {})})
         run.end(status_for(exc), exc)
 
     def _enter_tracked_call(self) -> None:
@@ -482,6 +511,33 @@ class Session:
             os._exit(70)
 
 
+class Tracked:
+    """An outermost call being tracked: its Call, its run, the composite model's steps, and
+    whether the call owns the run (starts and ends it) or joins the model's run (evaluate)."""
+
+    __slots__ = ("call", "run", "steps", "owned")
+
+    def __init__(self, call: Call, run: Run, steps: dict | None, owned: bool):
+        self.call, self.run, self.steps, self.owned = call, run, steps, owned
+
+
+def _run_name(call: Call) -> str:
+    """The model's class for a fit (`LGBMClassifier`), the function for a plain training function
+    (`lightgbm.train`), and what evaluated what for an evaluate call (`cross_val_score(SVC)`)."""
+    target, model = call.target, call.model
+    function = target.run_name or target.attribute
+    if model is None:
+        return function
+    if target.kind == "evaluate":
+        return f"{function}({type(model).__name__})"
+    return type(model).__name__
+
+
+def _time_key(call: Call) -> str:
+    """`fit_s` for a fit, `<method>_s` for an evaluate call (`test_s`, `evaluate_s`)."""
+    return "fit_s" if call.target.kind == "fit" else f"{call.target.attribute}_s"
+
+
 def _stored_path(store, path: str) -> str:
     """Relative to a store that has a directory (the store can move), else as the store gave it."""
     directory = getattr(store, "directory", None)
@@ -496,4 +552,4 @@ def _write_private(path: str, payload: bytes) -> None:
 
 SESSION = Session()
 
-__all__ = ["Session", "SESSION", "active_run"]
+__all__ = ["Session", "SESSION", "Tracked", "active_run"]

@@ -7,6 +7,7 @@ exceptions reach the caller untouched, and tracking errors never do (see safety.
 from __future__ import annotations
 
 import contextvars
+import os
 import sys
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
@@ -19,14 +20,26 @@ if TYPE_CHECKING:
 
 
 class Call:
-    """What hooks learn about the tracked call: the target, the instance and the arguments."""
+    """What hooks learn about the tracked call: the target, the instance, the arguments and the model.
 
-    __slots__ = ("target", "instance", "args", "kwargs", "result", "data")
+    `autotrack_prepare_call` may replace `args`/`kwargs` (the original is called with them) and
+    append undo functions to `cleanups`, which run once the original returns or raises.
+    """
+
+    __slots__ = ("target", "instance", "args", "kwargs", "result", "data", "model", "cleanups")
 
     def __init__(self, target, instance, args, kwargs):
         self.target, self.instance, self.args, self.kwargs = target, instance, args, kwargs
         self.result = None
         self.data = target.data_arguments(args, kwargs)
+        self.model = target.model(instance, args, kwargs)
+        self.cleanups: list = []
+
+    def run_cleanups(self) -> None:
+        for cleanup in reversed(self.cleanups):
+            with guard("undoing a change made for the tracked call"):
+                cleanup()
+        self.cleanups.clear()
 
 
 def call_data(target, args, kwargs) -> dict:
@@ -58,7 +71,7 @@ def make_wrapper(session: Session, target: Target, package: str):
     """The wrapper for `target`; `package` is the framework's top-level module ("sklearn"):
     calls its own code makes for its own purposes are not the user's."""
     kind = target.kind
-    if kind == "fit":
+    if kind in ("fit", "evaluate"):
         return _fit_wrapper(session, target, package)
     if kind == "score":
         return _score_wrapper(session, target, package)
@@ -66,12 +79,14 @@ def make_wrapper(session: Session, target: Target, package: str):
 
 
 def _fit_wrapper(session: Session, target: Target, package: str):
+    """fit: the outermost call is a run of its own. evaluate: the outermost call joins the run of
+    the model it evaluates (a new run when that model has none)."""
 
     def fit(wrapped, instance, args, kwargs):
         frame = _current.get()
         if frame is not None:
             return _nested_fit(frame, wrapped, instance, args, kwargs)
-        if not session.tracks_fits() or _in_pool_worker():
+        if not session.tracks_fits() or _in_worker_process():
             return wrapped(*args, **kwargs)
         caller = caller_frame()
         if _called_by_framework(caller, package, instance):
@@ -80,35 +95,36 @@ def _fit_wrapper(session: Session, target: Target, package: str):
                 return wrapped(*args, **kwargs)
             finally:
                 _current.reset(token)
-        run = call = None
+        tracked = None
         with guard(f"starting a run for {target.attribute}"):
-            call = Call(target, instance, args, kwargs)
-            run, steps = session.begin_fit(call, caller)
-        token = _current.set(_Frame(run, steps if run else None))
+            tracked = session.begin_call(Call(target, instance, args, kwargs), caller)
+        if tracked is None:
+            return wrapped(*args, **kwargs)
+        call = tracked.call
+        token = _current.set(_Frame(tracked.run, tracked.steps))
         started = perf_counter()
         try:
-            result = wrapped(*args, **kwargs)
+            result = wrapped(*call.args, **call.kwargs)
         except BaseException as exc:
             elapsed = perf_counter() - started
             frame = _current.get()
             _current.reset(token)
-            if run is not None:
-                with guard("ending a failed run"):
-                    session.fail_fit(run, exc, elapsed, frame.step_times)
+            call.run_cleanups()
+            with guard("ending a failed run"):
+                session.fail_call(tracked, exc, elapsed, frame.step_times)
             raise
         elapsed = perf_counter() - started
         frame = _current.get()
         _current.reset(token)
-        if run is not None:
-            model = instance if instance is not None else result
-            try:
-                with guard(f"recording the fit of {type(model).__name__}"):
-                    call.result = result
-                    session.end_fit(run, call, elapsed, frame.step_times)
-            finally:
-                if run.end_time is None:  # a failing hook must not leave the run open until exit
-                    with guard("ending a run"):
-                        run.end()
+        call.run_cleanups()
+        try:
+            with guard(f"recording the {target.attribute} call"):
+                call.result = result
+                session.end_call(tracked, elapsed, frame.step_times)
+        finally:
+            if tracked.owned and tracked.run.end_time is None:  # a failing hook must not leave the run open
+                with guard("ending a run"):
+                    tracked.run.end()
         return result
 
     return fit
@@ -132,17 +148,31 @@ def _called_by_framework(caller, package: str, instance) -> bool:
 
 
 _POOL_MODULES = ("joblib.externals.loky.process_executor", "loky.process_executor")
+# Set by torch.distributed launchers (torchrun, Lightning's DDP) in every process of a job.
+_RANK_VARIABLES = ("RANK", "LOCAL_RANK", "SLURM_PROCID", "PMI_RANK", "OMPI_COMM_WORLD_RANK")
 
 
-def _in_pool_worker() -> bool:
-    """True inside a joblib/loky worker process. The work there was sent by a call in the parent
-    process, whose run covers it, so a fit here is never an outermost one. (The environment flag
-    the session sets for child processes misses workers started before that call and reused.)"""
+def _in_worker_process() -> bool:
+    """True inside a joblib/loky worker process, or in a distributed job's process other than
+    rank zero. The work there belongs to a call in another process, whose run covers it, so a fit
+    here is never an outermost one. (The environment flag the session sets for child processes
+    misses workers started before that call and reused.)"""
     for name in _POOL_MODULES:
         module = sys.modules.get(name)
         if module is not None and getattr(module, "_CURRENT_DEPTH", 0) > 0:
             return True
-    return False
+    return not is_rank_zero()
+
+
+def is_rank_zero() -> bool:
+    """False in a distributed job's processes other than global rank zero (local rank zero of
+    another node included): only rank zero writes."""
+    environ = os.environ
+    for name in _RANK_VARIABLES:
+        value = environ.get(name)
+        if value and value.strip() != "0":
+            return False
+    return True
 
 
 def _nested_fit(frame: _Frame, wrapped, instance, args, kwargs):
@@ -223,6 +253,17 @@ def _score_wrapper(session: Session, target: Target, package: str):
     return score
 
 
+def current_run():
+    """The run of the tracked call running on this thread (autotrack enabled), else the innermost
+    explicit `start_run`; None when neither. Explicit framework callbacks record into it."""
+    frame = _current.get()
+    if frame is not None and frame.run is not None:
+        return frame.run
+    from autotrack.session import active_run
+
+    return active_run.get()
+
+
 def caller_frame():
     """The first frame outside autotrack: where the user's code called the tracked method."""
     frame = sys._getframe(1)
@@ -244,4 +285,5 @@ def variable_name(frame, value: Any) -> str | None:
     return None
 
 
-__all__ = ["make_wrapper", "mark_thread_internal", "caller_frame", "variable_name", "Call"]
+__all__ = ["make_wrapper", "mark_thread_internal", "caller_frame", "variable_name", "Call", "current_run",
+           "is_rank_zero"]

@@ -25,11 +25,33 @@ METHODS = {
 MAX_CHILD_RUNS = 10_000  # a search's candidates beyond this are summarised on the parent only
 
 
+# Cross-validation helpers evaluate a configuration on folds: one run holds every fold's score
+# (the clones they fit are part of it), or the model's run when that estimator was fitted before.
+CROSS_VALIDATION = ("cross_validate", "cross_val_score")
+CROSS_VALIDATION_MODULES = ("sklearn.model_selection", "sklearn.model_selection._validation")
+
+
+def _cross_validation_data(args, kwargs) -> dict:
+    """`cross_validate(estimator, X, y=None, *, groups=None, ...)`."""
+    return {"X": args[1] if len(args) > 1 else kwargs.get("X"),
+            "y": args[2] if len(args) > 2 else kwargs.get("y")}
+
+
+def _cross_validation_estimator(instance, args, kwargs):
+    return args[0] if args else kwargs.get("estimator")
+
+
 def targets_in(module):
-    """Methods defined by scikit-learn classes in `module` (estimators and their mixins)."""
+    """Methods defined by scikit-learn classes in `module` (estimators and their mixins), and
+    the cross-validation functions where they are defined and re-exported."""
     for value in list(vars(module).values()):
         if isinstance(value, type) and value.__module__ == module.__name__ and _is_estimator_class(value):
             yield from class_targets(value)
+    if module.__name__ in CROSS_VALIDATION_MODULES:
+        for name in CROSS_VALIDATION:
+            if callable(getattr(module, name, None)):
+                yield Target(module, name, "evaluate", data_arguments=_cross_validation_data,
+                             model=_cross_validation_estimator, run_name=name)
 
 
 def class_targets(cls):
@@ -258,7 +280,10 @@ def _regression_metrics(model, X, y) -> dict:
 
 
 @hookimpl
-def autotrack_fit_results(model, run):
+def autotrack_fit_results(model, run, call):
+    if call.target.attribute in CROSS_VALIDATION and call.target.kind == "evaluate":
+        _record_fold_scores(run, call)
+        return
     results = getattr(model, "cv_results_", None)
     if not _is_estimator(model) or not isinstance(results, dict) or "params" not in results:
         return
@@ -284,6 +309,30 @@ def autotrack_fit_results(model, run):
             if "mean_fit_time" in results else None,
             tags={f"search.{key}": results[key][index] for key in round_keys} or None,
         )
+
+
+def _record_fold_scores(run, call) -> None:
+    """Each fold's score as `cv.<score>` with the fold as step, their mean and spread, and the
+    folds' fit and score times. cross_val_score returns the test scores alone; cross_validate a
+    dict of `test_<scorer>`, `train_<scorer>`, `fit_time` and `score_time` arrays."""
+    import numpy as np
+
+    result = call.result
+    if not isinstance(result, dict):
+        result = {"test_score": result}
+    folds = 0
+    for key, values in result.items():
+        if not key.startswith(("test_", "train_")) or not isinstance(values, (list, tuple, np.ndarray)):
+            continue  # `estimator` and `indices` (return_estimator=True) are objects, not scores
+        values = np.asarray(values, dtype=float).ravel()
+        folds = max(folds, len(values))
+        for fold, value in enumerate(values):
+            run.log_metrics({f"cv.{key}": value}, step=fold)
+        run.log_metrics({f"cv.{key}.mean": values.mean(), f"cv.{key}.std": values.std()}, step=0)
+    timings = {f"{key[:-len('_time')]}_s": [float(v) for v in result[key]]
+               for key in ("fit_time", "score_time") if key in result}
+    run.set_timings({"folds": timings} if timings else {})
+    run.set_tags({"cv.function": call.target.attribute, "cv.folds": folds})
 
 
 @hookimpl

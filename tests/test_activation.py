@@ -18,6 +18,8 @@ import pytest
 
 pytest.importorskip("sklearn")
 
+from scripting import printed
+
 REPO = Path(__file__).resolve().parents[1]
 
 FIT = """
@@ -59,6 +61,27 @@ def test_switch_off_tracks_nothing_creates_no_store_and_imports_nothing(run_scri
     result = run_script(code, env=env, tracked=False)
     assert "imported False" in result.stdout
     assert not store.exists()
+
+
+FRAMEWORK_MODULES = ("sklearn", "lightgbm", "xgboost", "torch", "lightning", "pytorch_lightning",
+                     "keras", "tensorflow", "mlflow")
+
+
+def test_enable_and_the_plugin_listing_import_no_framework(run_script):
+    """Every integration is loaded as a plugin at enable(); none may import its framework then."""
+    result = run_script("""
+        import json, sys
+        import autotrack
+        autotrack.enable()
+        from autotrack.session import SESSION
+        SESSION.configure()  # loads every plugin for real, bypassing the watch-list cache
+        names = [name for name, _plugin in SESSION.plugins.manager.list_name_plugin()]
+        print(json.dumps({"plugins": names, "imported": sorted(
+            name for name in sys.modules if name.split(".")[0] in %r)}))
+    """ % (FRAMEWORK_MODULES,))
+    report = printed(result)
+    assert {"lightgbm", "xgboost", "lightning", "keras", "sklearn"} <= set(report["plugins"])
+    assert report["imported"] == []
 
 
 def test_experiment_defaults_to_the_script_file_stem(run_script, cli):

@@ -156,7 +156,7 @@ def test_parallel_search_records_every_candidate_and_no_runs_from_worker_process
         from sklearn.linear_model import LogisticRegression
         from sklearn.model_selection import GridSearchCV, cross_val_score
 
-        # Starts joblib's worker processes outside any tracked fit; the search below reuses them.
+        # Starts joblib's worker processes; the search below reuses them.
         cross_val_score(LogisticRegression(), X, y, cv=3, n_jobs=2)
         search = GridSearchCV(LogisticRegression(), {"C": [0.01, 0.1, 1.0, 10.0]}, cv=3, n_jobs=2)
         search.fit(X, y)
@@ -164,10 +164,11 @@ def test_parallel_search_records_every_candidate_and_no_runs_from_worker_process
     """))
     runs = all_runs(cli)
     parents = [run for run in runs if run["parent_id"] is None]
-    assert [run["name"] for run in parents] == ["GridSearchCV"]
-    children = [run for run in runs if run["parent_id"] == parents[0]["id"]]
+    assert sorted(run["name"] for run in parents) == ["GridSearchCV", "cross_val_score(LogisticRegression)"]
+    search = next(run for run in parents if run["name"] == "GridSearchCV")
+    children = [run for run in runs if run["parent_id"] == search["id"]]
     assert len(children) == printed(result)["candidates"] == 4
-    assert len(runs) == 5
+    assert len(runs) == 6
 
 
 def test_fits_and_scores_made_by_scikit_learns_own_functions_are_not_the_users(run_script, cli):
@@ -176,7 +177,6 @@ def test_fits_and_scores_made_by_scikit_learns_own_functions_are_not_the_users(r
         from sklearn.inspection import permutation_importance
         from sklearn.linear_model import LogisticRegression
         from sklearn.metrics import log_loss
-        from sklearn.model_selection import cross_val_score
         from sklearn.preprocessing import StandardScaler
 
         class MyScaler(StandardScaler):  # scikit-learn wraps its fit_transform: still the user's
@@ -185,7 +185,6 @@ def test_fits_and_scores_made_by_scikit_learns_own_functions_are_not_the_users(r
         model = LogisticRegression().fit(X, y)
         log_loss(y, model.predict_proba(X))  # fits a LabelBinarizer inside
         mutual_info_classif(X, y, random_state=0)  # fits NearestNeighbors inside
-        cross_val_score(LogisticRegression(), X, y, cv=3)  # fits clones inside
         permutation_importance(model, X, y, n_repeats=2, random_state=0)  # scores 1 + 4 x 2 times
         X_test = X[:30]
         model.score(X_test, y[:30])
@@ -195,6 +194,61 @@ def test_fits_and_scores_made_by_scikit_learns_own_functions_are_not_the_users(r
     run = the_run(cli, "LogisticRegression")
     assert [key for key in run["metrics"] if not key.startswith("train.")] == ["X_test.score"]
     assert run["timings"]["score"]["count"] == 1 + 4 * 2 + 1
+
+
+# -- cross-validation: one run holds every fold --------------------------------------------------
+def test_cross_val_score_is_one_run_with_every_folds_score(run_script, cli):
+    result = run_script(script(DATA, """
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.model_selection import cross_val_score
+
+        scores = cross_val_score(LogisticRegression(C=0.5), X, y, cv=4)
+        print(json.dumps({"scores": [float(s) for s in scores]}))
+    """))
+    scores = printed(result)["scores"]
+    assert [run["name"] for run in all_runs(cli)] == ["cross_val_score(LogisticRegression)"]
+    run = the_run(cli, "cross_val_score(LogisticRegression)")
+    history = run["history"]["cv.test_score"]
+    assert [step for step, _value in history] == [0, 1, 2, 3]
+    assert [value for _step, value in history] == pytest.approx(scores)
+    assert run["metrics"]["cv.test_score.mean"] == pytest.approx(sum(scores) / 4)
+    assert run["params"]["C"] == 0.5
+    assert run["tags"]["cv.function"] == "cross_val_score" and run["tags"]["cv.folds"] == "4"
+    assert run["timings"]["cross_val_score_s"] > 0
+    assert {dataset["role"] for dataset in run["datasets"]} == {"train.X", "train.y"}
+
+
+def test_cross_validate_in_worker_processes_records_each_scorer_and_fold_times(run_script, cli):
+    result = run_script(script(DATA, """
+        from sklearn.ensemble import RandomForestClassifier
+        from sklearn.model_selection import cross_validate
+
+        out = cross_validate(RandomForestClassifier(n_estimators=5, random_state=0), X, y, cv=3,
+                             scoring=["accuracy", "f1"], return_train_score=True, n_jobs=2)
+        print(json.dumps({key: [float(v) for v in values] for key, values in out.items()}))
+    """))
+    truth = printed(result)
+    runs = all_runs(cli)
+    assert [run["name"] for run in runs] == ["cross_validate(RandomForestClassifier)"]  # no run per fold
+    run = the_run(cli, "cross_validate(RandomForestClassifier)")
+    for key in ("test_accuracy", "test_f1", "train_accuracy", "train_f1"):
+        assert [value for _step, value in run["history"][f"cv.{key}"]] == pytest.approx(truth[key])
+    assert run["timings"]["folds"]["fit_s"] == pytest.approx(truth["fit_time"])
+    assert run["timings"]["folds"]["score_s"] == pytest.approx(truth["score_time"])
+
+
+def test_cross_validating_a_fitted_model_adds_the_folds_to_its_run(run_script, cli):
+    run_script(script(DATA, """
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.model_selection import cross_val_score
+
+        model = LogisticRegression().fit(X, y)
+        cross_val_score(model, X, y, cv=3)
+    """))
+    assert [run["name"] for run in all_runs(cli)] == ["LogisticRegression"]
+    run = the_run(cli, "LogisticRegression")
+    assert len(run["history"]["cv.test_score"]) == 3
+    assert "train.accuracy" in run["metrics"] and run["timings"]["fit_s"] > 0
 
 
 def test_user_defined_estimator_used_inside_a_pipeline_is_part_of_its_run(run_script, cli):
