@@ -117,7 +117,15 @@ def estimator_classes():
                 if isinstance(value, type) and value.__module__.startswith("sklearn"):
                     yield value
 
+def sklearn_modules():
+    import sys
+    return [module for name, module in list(sys.modules.items())
+            if name.startswith("sklearn") and module is not None]
+
+import sklearn.model_selection
 before = {cls: dict(vars(cls)) for cls in estimator_classes()}
+before_functions = {module: {name: value for name, value in vars(module).items() if callable(value)}
+                    for module in sklearn_modules()}
 X, y = [[0.0], [1.0], [0.2], [0.9]], [0, 1, 0, 1]
 plain_svc = hasattr(SVC().fit(X, y), "predict_proba")
 plain_pipe = hasattr(Pipeline([("svc", SVC())]).fit(X, y), "predict_proba")
@@ -127,6 +135,8 @@ patched = {
     "LogisticRegression.fit": LogisticRegression.__dict__["fit"] is not before[LogisticRegression]["fit"],
     "Pipeline.predict": Pipeline.__dict__["predict"] is not before[Pipeline]["predict"],
     "Pipeline.predict_proba": Pipeline.__dict__["predict_proba"] is not before[Pipeline]["predict_proba"],
+    "cross_val_score": sklearn.model_selection.cross_val_score
+                       is not before_functions[sklearn.model_selection]["cross_val_score"],
 }
 tracked_svc = hasattr(SVC().fit(X, y), "predict_proba")
 tracked_pipe = hasattr(Pipeline([("svc", SVC())]).fit(X, y), "predict_proba")
@@ -134,6 +144,8 @@ autotrack.disable()
 
 changed = [f"{cls.__qualname__}.{name}" for cls, attributes in before.items()
            for name, value in attributes.items() if vars(cls).get(name) is not value]
+changed += [f"{module.__name__}.{name}" for module, functions in before_functions.items()
+            for name, value in functions.items() if vars(module).get(name) is not value]
 LogisticRegression().fit(X, y)  # after disable: not tracked
 print(json.dumps({
     "patched": patched, "changed": changed,

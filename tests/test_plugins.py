@@ -39,6 +39,19 @@ class Model:
 
     def score(self, X, y=None):
         return 0.75
+
+    def evaluate(self, X):
+        return 0.5 + self.alpha
+
+
+def train(params, data, callbacks=None, fail=False):
+    """A plain training function that reports each step to its callbacks and returns the model."""
+    for step in range(3):
+        for callback in callbacks or []:
+            callback(step, 1.0 / (step + 1))
+    if fail:
+        raise ValueError("the user's own bug")
+    return Model(alpha=params["alpha"])
 '''
 
 # One plugin implementing every hook, each leaving a mark the stored run shows.
@@ -48,8 +61,11 @@ from autotrack import Integration, Target, hookimpl
 
 
 def _targets(module):
-    for attribute, kind in (("fit", "fit"), ("predict", "predict"), ("score", "score")):
+    for attribute, kind in (("fit", "fit"), ("predict", "predict"), ("score", "score"),
+                            ("evaluate", "evaluate")):
         yield Target(module.Model, attribute, kind)
+    yield Target(module, "train", "fit", run_name="fakefw.train",
+                 data_arguments=lambda args, kwargs: {"X": args[1] if len(args) > 1 else kwargs.get("data")})
 
 
 @hookimpl
@@ -112,9 +128,24 @@ def autotrack_training_metrics(model, X, y):
 
 
 @hookimpl
-def autotrack_fit_results(model, run):
-    if _mine(model):
+def autotrack_fit_results(model, run, call):
+    if _mine(model) and call.target.attribute == "evaluate":
+        run.log_metrics({"fake.evaluated": call.result}, step=0)
+    elif _mine(model):
         run.log_params({"fit_result": "seen"})
+
+
+@hookimpl
+def autotrack_prepare_call(call, run):
+    if call.target.attribute != "train":
+        return
+    def report(step, loss):
+        run.log_metrics({"fake.loss": loss}, step=step)
+    call.kwargs = {**call.kwargs, "callbacks": [*(call.kwargs.get("callbacks") or []), report]}
+    def cleanup():
+        with open(os.environ["FAKE_FINISHED_LOG"], "a") as handle:
+            handle.write("cleanup\\n")
+    call.cleanups.append(cleanup)
 
 
 @hookimpl
@@ -427,3 +458,42 @@ def test_fit_on_a_sized_non_array_data_type_is_tracked(run_script, cli, store, t
     assert "fitted" in result.stdout
     (run,) = _stored_runs(cli, store)
     assert run["status"] == "finished"
+
+
+TRAIN_SCRIPT = """
+import json, fakefw
+seen = []
+callbacks = [lambda step, loss: seen.append(step)]
+model = fakefw.train({"alpha": 0.25}, fakefw.Data([1, 2]), callbacks=callbacks)
+model.evaluate(fakefw.Data([3]))  # joins the model's run
+fakefw.Model(alpha=0.5).evaluate(fakefw.Data([4]))  # an untracked model: a run of its own
+try:
+    fakefw.train({"alpha": 0.5}, fakefw.Data([1]), callbacks=callbacks, fail=True)
+except ValueError as exc:
+    print(json.dumps({"error": str(exc), "user_callbacks": len(callbacks), "seen": seen}))
+"""
+
+
+def test_prepare_call_adds_a_callback_for_the_call_only_and_evaluate_joins_the_models_run(
+        cli, run_script, store, tmp_path, fake_site):
+    env = _env(tmp_path, fake_site)
+    result = run_script(TRAIN_SCRIPT, env=env)
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    # The user's exception, list and callbacks are as without autotrack.
+    assert report == {"error": "the user's own bug", "user_callbacks": 1, "seen": [0, 1, 2, 0, 1, 2]}
+    runs = {run["name"] + ":" + run["status"]: run for run in _stored_runs(cli, store, env)}
+    assert sorted(runs) == ["evaluate(Model):finished", "fakefw.train:failed", "fakefw.train:finished"]
+    trained = cli("show", runs["fakefw.train:finished"]["id"], "--json", env=env)
+    # autotrack_prepare_call: the callback it added reported into the run.
+    assert trained["history"]["fake.loss"] == [[0, 1.0], [1, 0.5], [2, pytest.approx(1 / 3)]]
+    assert trained["params"]["fit_result"] == "seen"  # the model is the function's result
+    assert trained["timings"]["evaluate_s"] > 0 and trained["metrics"]["fake.evaluated"] == 0.75
+    assert trained["datasets"][0]["fingerprint"] == "fake-3"
+    alone = cli("show", runs["evaluate(Model):finished"]["id"], "--json", env=env)
+    assert alone["metrics"]["fake.evaluated"] == 1.0 and alone["params"]["alpha"] == 0.5
+    assert "fit_s" not in alone["timings"] and alone["timings"]["evaluate_s"] > 0
+    failed = cli("show", runs["fakefw.train:failed"]["id"], "--json", env=env)
+    assert failed["error"] == "ValueError: the user's own bug"
+    assert len(failed["history"]["fake.loss"]) == 3
+    # The cleanups ran after each call, the failing one included.
+    assert (tmp_path / "finished.log").read_text().split().count("cleanup") == 2
