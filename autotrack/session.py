@@ -275,7 +275,9 @@ class Session:
                 named = hook.autotrack_fit_steps(model=model, call=call)
                 steps = {id(step): name for name, step in named.items()} if named else None
         with guard("describing the training data"):
-            self.describe_inputs(run, call.data, "train", caller)
+            # `train.X` for a fit; `evaluate.X`, `test.X` for what an evaluate call was given.
+            prefix = "train" if call.target.kind == "fit" else call.target.attribute
+            self.describe_inputs(run, call.data, prefix, caller)
         return steps
 
     def end_call(self, tracked: Tracked, elapsed: float, step_times: dict) -> None:

@@ -182,10 +182,17 @@ def _canonical_csr(matrix: Any) -> Any:
 def _as_array_or_none(data: Any) -> Any:
     import numpy as np
 
+    if _library_of(data) == "torch" and hasattr(data, "detach"):
+        data = data.detach().cpu()  # a tensor that requires grad refuses numpy()
+    if not isinstance(data, (list, tuple)) and not hasattr(data, "__array__") \
+            and not hasattr(data, "__array_interface__"):
+        # Any other sequence (a Keras PyDataset, a torch Dataset) would be read item by item,
+        # running the user's loading code once more: not described.
+        return None
     try:
         # asarray drops ndarray subclasses (matrix, memmap, masked) to plain arrays.
         array = np.asarray(data)
-    except (TypeError, ValueError):  # ragged nested lists, objects with a failing __array__
+    except (TypeError, ValueError, RuntimeError):  # ragged nested lists, a failing __array__
         return None
     # asarray wraps anything at all (a generator, a dict, a custom object) into a
     # 0-d object array; that is not data we can describe.

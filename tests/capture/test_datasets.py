@@ -698,3 +698,30 @@ def test_feature_names_pandas(pd):
 
 def test_feature_names_sparse(sparse):
     assert feature_names(sparse.csr_matrix((2, 4))) == ["x0", "x1", "x2", "x3"]
+
+
+def test_a_torch_tensor_that_requires_grad_is_described_like_its_values():
+    torch = pytest.importorskip("torch")
+    values = np.arange(12, dtype=np.float32).reshape(4, 3)
+    tensor = torch.tensor(values, requires_grad=True)
+    described = describe_dataset(tensor, "X")
+    assert (described["rows"], described["columns"]) == (4, 3)
+    assert described["fingerprint"] == fingerprint(values)
+
+
+def test_a_sequence_that_is_not_array_like_is_never_read():
+    reads = []
+
+    class Batches:  # a Keras PyDataset or torch Dataset: each item runs the user's loading code
+        def __len__(self):
+            return 3
+
+        def __getitem__(self, index):
+            if index >= 3:
+                raise IndexError(index)
+            reads.append(index)
+            return [float(index)]
+
+    described = describe_dataset(Batches(), "X")
+    assert described["type"].endswith("Batches") and described["fingerprint"] is None
+    assert reads == []

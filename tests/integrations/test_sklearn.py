@@ -215,7 +215,7 @@ def test_cross_val_score_is_one_run_with_every_folds_score(run_script, cli):
     assert run["params"]["C"] == 0.5
     assert run["tags"]["cv.function"] == "cross_val_score" and run["tags"]["cv.folds"] == "4"
     assert run["timings"]["cross_val_score_s"] > 0
-    assert {dataset["role"] for dataset in run["datasets"]} == {"train.X", "train.y"}
+    assert {dataset["role"] for dataset in run["datasets"]} == {"cross_val_score.X", "cross_val_score.y"}
 
 
 def test_cross_validate_in_worker_processes_records_each_scorer_and_fold_times(run_script, cli):

@@ -1,0 +1,521 @@
+"""Keras 3: every model's fit/evaluate/predict, and AutotrackCallback for per-epoch logs and timings.
+
+Keras is never imported here at module level: the callback class, which must subclass
+`keras.callbacks.Callback`, is built on first use (`from autotrack.integrations.keras import
+AutotrackCallback`, or the first tracked fit).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import math
+import os
+import shutil
+import sys
+import tempfile
+import weakref
+from time import perf_counter
+
+from autotrack.callbacks import RunHandle, current_run, guarded
+from autotrack.integration import Integration, Target
+from autotrack.plugins import hookimpl
+from autotrack.safety import warn_once
+
+# Method name -> what the core does with it.
+METHODS = {"fit": "fit", "evaluate": "evaluate", "predict": "predict"}
+# Keras's documented argument order, for overrides written as `fit(self, *args, **kwargs)`.
+KERAS_ARGUMENTS = {
+    "fit": ("x", "y", "batch_size", "epochs", "verbose", "callbacks", "validation_split",
+            "validation_data", "shuffle", "class_weight", "sample_weight", "initial_epoch",
+            "steps_per_epoch", "validation_steps", "validation_batch_size", "validation_freq"),
+    "evaluate": ("x", "y", "batch_size", "verbose", "sample_weight", "steps", "callbacks", "return_dict"),
+    "predict": ("x", "batch_size", "verbose", "steps", "callbacks"),
+}
+# Role of a data argument (as the core names it) -> Keras's argument name.
+DATA_ROLES = {"X": "x", "y": "y", "sample_weight": "sample_weight"}
+DEFAULT_BATCH_SIZE = 32  # what Keras uses for arrays when fit() gets no batch_size
+ARTIFACT_NAME = "model.keras"
+_NOT_USERS = ("autotrack", "pluggy")  # top-level packages whose frames lie between a hook and the user
+
+
+# -- what to patch --------------------------------------------------------------------------------
+def targets_in(module):
+    """fit/evaluate/predict where Keras defines them for the active backend (for torch:
+    `keras.src.backend.torch.trainer.TorchTrainer`), so every model class inherits the patch."""
+    for attribute, kind in METHODS.items():
+        owner = _defining_class(module.Model, attribute)
+        if owner is not None:
+            yield _target(owner, attribute, kind)
+
+
+def subclass_roots(module):
+    """Users' own models subclass keras.Model; those that override fit/evaluate/predict are
+    patched too (their `super().fit(...)` is then a nested call, not a second run)."""
+    yield module.Model
+
+
+def class_targets(cls):
+    for attribute, kind in METHODS.items():
+        if attribute in cls.__dict__:
+            yield _target(cls, attribute, kind)
+
+
+def _defining_class(cls: type, attribute: str) -> type | None:
+    return next((klass for klass in cls.__mro__ if attribute in vars(klass)), None)
+
+
+def _target(owner: type, attribute: str, kind: str) -> Target:
+    arguments = _arguments_of(owner, attribute)
+    roles = {role: name for role, name in DATA_ROLES.items() if name in arguments.positions}
+    return Target(owner, attribute, kind, data_arguments=functools.partial(arguments.pick, roles))
+
+
+class _Arguments:
+    """Finds a method's argument however it was passed (by position or by name) and replaces it
+    in new args/kwargs objects, leaving the caller's untouched."""
+
+    def __init__(self, names):
+        self.positions = {name: index for index, name in enumerate(names)}
+
+    def get(self, args: tuple, kwargs: dict, name: str, default=None):
+        position = self.positions.get(name)
+        if position is not None and position < len(args):
+            return args[position]
+        return kwargs.get(name, default)
+
+    def pick(self, roles: dict, args: tuple, kwargs: dict) -> dict:
+        return {role: self.get(args, kwargs, name) for role, name in roles.items()}
+
+    def replace(self, args: tuple, kwargs: dict, name: str, value) -> tuple[tuple, dict]:
+        position = self.positions.get(name)
+        if position is not None and position < len(args):
+            return args[:position] + (value,) + args[position + 1:], kwargs
+        return args, {**kwargs, name: value}
+
+
+@functools.lru_cache(maxsize=None)
+def _arguments_of(owner: type, attribute: str) -> _Arguments:
+    """The argument names of `owner.attribute` in order, read once from its signature."""
+    function = inspect.unwrap(owner.__dict__[attribute])
+    parameters = list(inspect.signature(function).parameters.values())[1:]  # without self
+    if any(p.kind is p.VAR_POSITIONAL for p in parameters):  # `fit(self, *args, **kwargs)`
+        return _Arguments(KERAS_ARGUMENTS[attribute])
+    return _Arguments(p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
+
+
+@hookimpl
+def autotrack_register_integrations(register):
+    register(Integration(
+        name="keras",
+        modules=("keras",),
+        distribution="keras",
+        supported=">=3,<4",
+        targets=targets_in,
+        subclass_roots=subclass_roots,
+        class_targets=class_targets,
+    ))
+
+
+def _is_keras_model(model) -> bool:
+    keras = sys.modules.get("keras")  # never imported by us: a model exists only if keras does
+    model_class = getattr(keras, "Model", None)
+    return model_class is not None and isinstance(model, model_class)
+
+
+# -- params ---------------------------------------------------------------------------------------
+@hookimpl(tryfirst=True)  # a Keras model is also a torch Module: ours is the native answer
+def autotrack_model_params(model, call):
+    if not _is_keras_model(model):
+        return None
+    params = {**_compile_params(model), **_architecture_params(model)}
+    if call.target.kind == "fit":
+        params.update(_fit_params(call))
+    return params
+
+
+def _compile_params(model) -> dict:
+    """What compile() was given: optimizer class and config, loss and metric names."""
+    params: dict = {}
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None:
+        params["optimizer.class"] = type(optimizer).__name__
+        params.update({f"optimizer.{key}": value for key, value in optimizer.get_config().items()})
+    config = model.get_compile_config() or {}  # None until compiled
+    if config.get("loss") is not None:
+        params["loss"] = _config_names(config["loss"])
+    metrics = [name for key in ("metrics", "weighted_metrics")
+               for name in _as_list(_config_names(config.get(key)))]
+    if metrics:
+        params["metrics"] = metrics
+    return params
+
+
+def _config_names(entry):
+    """The names in a serialised loss/metric entry: a string stays; a Keras object's config
+    gives its `name`; a function its name; lists and per-output dicts keep their shape."""
+    if entry is None or isinstance(entry, str):
+        return entry
+    if isinstance(entry, dict):
+        if "class_name" in entry:  # one serialised object
+            config = entry.get("config")
+            if isinstance(config, str):  # a plain function: config is its name
+                return config
+            return (config or {}).get("name") or entry["class_name"]
+        return {str(output): _config_names(value) for output, value in entry.items()}
+    if isinstance(entry, (list, tuple)):
+        return [_config_names(value) for value in entry]
+    return getattr(entry, "__name__", None) or str(entry)
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
+
+
+def _architecture_params(model) -> dict:
+    """Layer count and weight counts; the counts only once the model is built (a subclassed
+    model is built by its first batch: the callback records them when training begins)."""
+    params = {"model.layers": len(model.layers)}
+    if model.built:
+        params["model.params_total"] = model.count_params()
+        params["model.params_trainable"] = sum(math.prod(weight.shape) for weight in model.trainable_weights)
+    return params
+
+
+def _fit_params(call) -> dict:
+    arguments = _arguments_of(call.target.owner, call.target.attribute)
+
+    def given(name, default=None):
+        return arguments.get(call.args, call.kwargs, name, default)
+
+    params = {"epochs": given("epochs", 1)}
+    batch_size = given("batch_size")
+    if batch_size is None and not _is_batched_source(given("x")):
+        batch_size = DEFAULT_BATCH_SIZE
+    if batch_size is not None:
+        params["batch_size"] = batch_size
+    for optional in ("validation_split", "initial_epoch"):
+        if given(optional):
+            params[optional] = given(optional)
+    return params
+
+
+def _is_batched_source(x) -> bool:
+    """A dataset, generator or PyDataset yields its own batches: fit's batch_size does not apply."""
+    return x is not None and not hasattr(x, "shape") and not isinstance(x, (list, tuple, dict))
+
+
+# -- the call: our callback, validation data ------------------------------------------------------
+@hookimpl
+def autotrack_prepare_call(call, run):
+    if call.target.kind not in ("fit", "evaluate") or not _is_keras_model(call.model):
+        return
+    _add_callback(call, run)
+    if call.target.kind == "fit":
+        _describe_validation_data(call, run)
+
+
+def _add_callback(call, run) -> None:
+    """A new callbacks list with ours appended; the user's list is left as it was."""
+    arguments = _arguments_of(call.target.owner, call.target.attribute)
+    callbacks = arguments.get(call.args, call.kwargs, "callbacks")
+    callback_class = _callback_class()
+    if isinstance(callbacks, _callback_list_class()):
+        warn_once("keras-callback-list", "fit/evaluate got a keras CallbackList: autotrack cannot add its "
+                  "callback, so no per-epoch metrics are recorded; pass a plain list instead")
+        return
+    if any(isinstance(callback, callback_class) for callback in _flattened(callbacks)):
+        return  # the user passed ours: it finds this run itself
+    call.args, call.kwargs = arguments.replace(
+        call.args, call.kwargs, "callbacks", [*_as_list(callbacks), callback_class(run=run)])
+
+
+def _callback_list_class():
+    from keras.callbacks import CallbackList
+
+    return CallbackList
+
+
+def _flattened(callbacks):
+    """Keras accepts one callback, a list, or nested lists (it flattens them)."""
+    for callback in _as_list(callbacks):
+        if isinstance(callback, (list, tuple)):
+            yield from _flattened(callback)
+        else:
+            yield callback
+
+
+def _describe_validation_data(call, run) -> None:
+    """`validation_data=(x, y[, sample_weight])` as the datasets valid.X / valid.y / valid.sample_weight."""
+    from autotrack.session import SESSION
+
+    arguments = _arguments_of(call.target.owner, call.target.attribute)
+    validation = arguments.get(call.args, call.kwargs, "validation_data")
+    if isinstance(validation, (tuple, list)) and validation:  # a dataset yields its own batches
+        SESSION.describe_inputs(run, dict(zip(DATA_ROLES, validation)), "valid", _user_frame())
+
+
+def _user_frame():
+    """The frame of the user's fit() call (outside autotrack and pluggy): names their variables."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__", "").partition(".")[0] in _NOT_USERS:
+        frame = frame.f_back
+    return frame
+
+
+@hookimpl(tryfirst=True)
+def autotrack_describe_dataset(data, role, name):
+    """A keras PyDataset: described without reading it (the core's fallback would turn it into
+    an array, loading every batch on the training thread before fit starts)."""
+    keras = sys.modules.get("keras")
+    dataset_class = getattr(getattr(keras, "utils", None), "PyDataset", None)
+    if dataset_class is None or not isinstance(data, dataset_class):
+        return None
+    return {"role": role, "name": name, "type": f"{type(data).__module__}.{type(data).__qualname__}",
+            "batches": _batch_count(data), "rows": None, "columns": None, "bytes": None,
+            "fingerprint": None, "schema": None}
+
+
+def _batch_count(dataset) -> int | None:
+    try:
+        return len(dataset)
+    except (TypeError, NotImplementedError):  # an endless PyDataset has no length
+        return None
+
+
+# -- the model ------------------------------------------------------------------------------------
+@hookimpl(tryfirst=True)  # a Keras model is also a torch Module: ours is the native answer
+def autotrack_model_artifact(model):
+    if not _is_keras_model(model):
+        return None
+    return _saved_model(model)
+
+
+def _saved_model(model):
+    """`model.save()` into a private temporary file now, on the training thread; the writer thread
+    only moves the file into the store. Saving on the writer thread would race with the user's
+    code, which may go on training the same model (a torn mix of weights, or an optimizer state
+    from another step), and would compete for the GIL all the same. Saving here costs 11-23 ms
+    for the benchmark's 5,569-weight model with its Adam state: under 1 % of its ~2.9 s fit."""
+    folder = tempfile.mkdtemp(prefix="autotrack-keras-")
+    saved = os.path.join(folder, ARTIFACT_NAME)
+    try:
+        model.save(saved)
+    except (NotImplementedError, TypeError, ValueError) as exc:
+        # A custom layer without get_config: the user's model cannot be saved, not our error.
+        shutil.rmtree(folder, ignore_errors=True)
+        warn_once(f"keras-save:{type(model).__qualname__}",
+                  "the trained %s cannot be saved as .keras (%s); no model artifact is stored",
+                  type(model).__name__, exc)
+        return None
+
+    def write(path: str) -> None:
+        try:
+            shutil.move(saved, path)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    return ARTIFACT_NAME, write
+
+
+# -- the callback ---------------------------------------------------------------------------------
+# Evaluate calls recorded so far into each run: the step of the next `evaluate.<name>` points.
+_evaluations: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _next_evaluation_step(run) -> int:
+    step = _evaluations.get(run, 0)
+    _evaluations[run] = step + 1
+    return step
+
+
+def _tracked_call_run():
+    """The run of the fit/evaluate the core is tracking on this thread, if any (the core then
+    records params, fit_s/evaluate_s and the model itself), as opposed to a `start_run`."""
+    from autotrack.session import active_run
+
+    run = current_run()
+    return run if run is not None and run is not active_run.get() else None
+
+
+class _Recorder:
+    """What an AutotrackCallback records, kept free of Keras so the callback class stays thin.
+
+    One training (on_train_begin .. on_train_end) or one evaluate call outside training is
+    recorded at a time; Keras's validation inside fit arrives as `val_*` logs at each epoch's end,
+    so its on_test_begin/on_test_end are ignored.
+    """
+
+    def __init__(self, run=None):
+        self.given_run = run  # the run of the call the core patched, when the core added us
+        self.handle: RunHandle | None = None
+        self.run = None
+        self.core_tracked = False
+        self.training = False
+        self.started = self.epoch_started = 0.0
+        self.epoch_seconds: list[float] = []
+        self.last_fit: tuple | None = None  # (weakref to the model, run): evaluate joins that run
+
+    def __deepcopy__(self, memo):
+        # keras-tuner deep-copies the callbacks for every trial: a copy starts afresh, since a
+        # Run holds the writer's thread and locks.
+        return _Recorder(self.given_run)
+
+    def new_call(self) -> None:
+        """Keras passes its params to every callback at the start of each fit/evaluate/predict
+        (never for the evaluate that fit runs for validation): a training still open here ended
+        without on_train_end, by an exception."""
+        if self.handle is not None:
+            self.handle.end(RuntimeError("Keras training stopped before on_train_end"))
+        self.handle, self.run, self.training = None, None, False
+
+    def begin_training(self, model, keras_params: dict) -> None:
+        self.new_call()  # a callback used without Keras's set_params (called by hand)
+        self.training = True
+        self.epoch_seconds = []
+        if self._open(self.given_run, type(model).__name__) is None:
+            return
+        params = {**_architecture_params(model), "steps_per_epoch": keras_params.get("steps")}
+        if not self.core_tracked:
+            self.run.set_tags({"model.class": f"{type(model).__module__}.{type(model).__qualname__}"})
+            params.update(_compile_params(model), epochs=keras_params.get("epochs"))
+        self.run.log_params({key: value for key, value in params.items() if value is not None})
+        self.started = perf_counter()
+
+    def begin_epoch(self) -> None:
+        self.epoch_started = perf_counter()
+
+    def end_epoch(self, epoch: int, logs: dict | None) -> None:
+        if self.run is None:
+            return
+        seconds = perf_counter() - self.epoch_started
+        self.epoch_seconds.append(seconds)
+        self.run.log_metrics({**(logs or {}), "time.epoch_s": seconds}, step=epoch)
+
+    def end_training(self, model) -> None:
+        self.training = False
+        if self.run is None:
+            return
+        run = self.run
+        timings = {}
+        if self.epoch_seconds:
+            timings["epoch_mean_s"] = sum(self.epoch_seconds) / len(self.epoch_seconds)
+        if not self.core_tracked:
+            timings["fit_s"] = perf_counter() - self.started
+            self._save_model(model, run)
+        run.set_timings(timings)
+        self.last_fit = (weakref.ref(model), run)
+        self._close()
+
+    def begin_evaluation(self, model) -> None:
+        if self.training:
+            return  # fit's validation: recorded as val_* at the epoch's end
+        run = self.given_run or current_run() or self._fit_run_of(model)
+        self._open(run, f"evaluate({type(model).__name__})")  # as the core names an evaluate-only run
+        self.started = perf_counter()
+
+    def end_evaluation(self, logs: dict | None) -> None:
+        if self.training or self.run is None:
+            return
+        metrics = {f"evaluate.{name}": value for name, value in (logs or {}).items()}
+        self.run.log_metrics(metrics, step=_next_evaluation_step(self.run))
+        if not self.core_tracked:
+            self.run.set_timings({"evaluate_s": perf_counter() - self.started})
+        self._close()
+
+    def _open(self, run, name: str):
+        """Take the run to record into; `name` names a run of our own (no run to join)."""
+        self.core_tracked = self.given_run is not None or _tracked_call_run() is not None
+        self.handle = RunHandle(run)
+        self.run = self.handle.begin(name)
+        return self.run
+
+    def _close(self) -> None:
+        handle, self.handle, self.run = self.handle, None, None
+        handle.end()
+
+    def _fit_run_of(self, model):
+        if self.last_fit is not None and self.last_fit[0]() is model:
+            return self.last_fit[1]
+        return None
+
+    @staticmethod
+    def _save_model(model, run) -> None:
+        from autotrack.session import SESSION
+
+        if SESSION.configure().log_models:
+            artifact = _saved_model(model)
+            if artifact:
+                run.write_artifact(*artifact)
+
+
+def _build_callback_class():
+    import keras
+
+    class AutotrackCallback(keras.callbacks.Callback):
+        """Records a Keras training into autotrack: per-epoch logs (training and `val_*`) with the
+        epoch as step, `time.epoch_s`, `epoch_mean_s`, and evaluate() results as `evaluate.<name>`.
+
+        `model.fit(x, y, callbacks=[AutotrackCallback()])` records into the run autotrack is
+        tracking for this fit (one run, no duplicated point), else into the innermost
+        `autotrack.start_run()`, else into a run of its own (with params, `fit_s` and the model).
+        Passed to `evaluate` after `fit`, the same callback adds the results to the fit's run.
+        """
+
+        def __init__(self, run=None):
+            super().__init__()
+            self._recorder = _Recorder(run)
+
+        def set_params(self, params):
+            super().set_params(params)
+            self._begin_call()
+
+        @guarded("resetting the Keras callback")
+        def _begin_call(self):
+            self._recorder.new_call()
+
+        @guarded("recording the start of a Keras training")
+        def on_train_begin(self, logs=None):
+            self._recorder.begin_training(self.model, self.params or {})
+
+        @guarded("timing a Keras epoch")
+        def on_epoch_begin(self, epoch, logs=None):
+            self._recorder.begin_epoch()
+
+        @guarded("recording a Keras epoch")
+        def on_epoch_end(self, epoch, logs=None):
+            self._recorder.end_epoch(epoch, logs)
+
+        @guarded("recording the end of a Keras training")
+        def on_train_end(self, logs=None):
+            self._recorder.end_training(self.model)
+
+        @guarded("recording the start of a Keras evaluation")
+        def on_test_begin(self, logs=None):
+            self._recorder.begin_evaluation(self.model)
+
+        @guarded("recording Keras evaluation results")
+        def on_test_end(self, logs=None):
+            self._recorder.end_evaluation(logs)
+
+    AutotrackCallback.__module__, AutotrackCallback.__qualname__ = __name__, "AutotrackCallback"
+    return AutotrackCallback
+
+
+@functools.lru_cache(maxsize=None)
+def _callback_class() -> type:
+    return _build_callback_class()
+
+
+def __getattr__(name: str):
+    # PEP 562: `from autotrack.integrations.keras import AutotrackCallback` imports keras only then.
+    if name == "AutotrackCallback":
+        return _callback_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["AutotrackCallback"]
