@@ -207,14 +207,17 @@ def test_dmatrix_fingerprint_is_its_content_however_it_was_built(run_script, sto
         missing[-1, -1], zero[-1, -1] = np.nan, 0.0
         train(xgb.DMatrix(missing, label=y_train), "missing")
         train(xgb.DMatrix(zero, label=y_train), "zero")
+        dtrain.set_label(relabelled)  # the same DMatrix object, described again
+        train(dtrain, "set_label")
     """), env={"AUTOTRACK_LOG_MODELS": "0"})
     fingerprints = {}
     for run in stored_runs(store):
         (train_x,) = [d for d in run["datasets"] if d["role"] == "train.X"]
         assert (train_x["rows"], train_x["columns"]) == (160, 5)
         fingerprints[run["params"]["label"]] = train_x["fingerprint"]
-    assert len(fingerprints) == 7
+    assert len(fingerprints) == 8
     assert fingerprints["numpy"] == fingerprints["scipy"] == fingerprints["binary file"]
+    assert fingerprints["set_label"] == fingerprints["one label"]
     assert len(set(fingerprints.values())) == 5  # each change, and missing vs 0, tells apart
 
 
