@@ -381,7 +381,7 @@ def _describe_dmatrix(dmatrix, role: str, name: str | None) -> dict:
     """Shape, schema (feature names and XGBoost's feature types), label summary and a fingerprint
     of the whole content: the stored values with their positions (missing entries are absent, so a
     missing value and a 0 differ), labels, weights, margins, bounds, groups, names and types."""
-    from autotrack.capture.datasets import FINGERPRINT_HEX_CHARS, _feed_text, summarize_target
+    from autotrack.capture.datasets import FINGERPRINT_HEX_CHARS, feed_text, summarize_target
 
     rows, columns = dmatrix.num_row(), dmatrix.num_col()
     names = dmatrix.feature_names or [f"f{index}" for index in range(columns)]
@@ -395,7 +395,7 @@ def _describe_dmatrix(dmatrix, role: str, name: str | None) -> dict:
     if content is not None:
         hasher = hashlib.sha256(b"autotrack-dmatrix-v1")
         hasher.update(content.digest)
-        _feed_text(hasher, json.dumps([[str(n) for n in names], [str(t) for t in types]]))
+        feed_text(hasher, json.dumps([[str(n) for n in names], [str(t) for t in types]]))
         _hash_info(hasher, dmatrix)
         description["fingerprint"] = hasher.hexdigest()[:FINGERPRINT_HEX_CHARS]
     if columns > 1000:
@@ -422,7 +422,7 @@ def _content_digest(dmatrix) -> _Content | None:
     content = _CONTENT_DIGESTS.get(dmatrix)
     if content is not None:
         return content
-    from autotrack.capture.datasets import _hash_array
+    from autotrack.capture.datasets import hash_array
 
     try:
         csr = dmatrix.get_data()
@@ -430,19 +430,19 @@ def _content_digest(dmatrix) -> _Content | None:
         return None
     hasher = hashlib.sha256()
     for part in (csr.indptr, csr.indices, csr.data):
-        _hash_array(hasher, part)  # with its dtype and shape
+        hash_array(hasher, part)  # with its dtype and shape
     content = _Content(hasher.digest(), int(csr.data.nbytes + csr.indices.nbytes + csr.indptr.nbytes))
     _CONTENT_DIGESTS[dmatrix] = content
     return content
 
 
 def _hash_info(hasher, dmatrix) -> None:
-    from autotrack.capture.datasets import _hash_array
+    from autotrack.capture.datasets import hash_array
 
     for field in _FLOAT_INFO:
-        _hash_array(hasher, dmatrix.get_float_info(field))
+        hash_array(hasher, dmatrix.get_float_info(field))
     for field in _UINT_INFO:
-        _hash_array(hasher, dmatrix.get_uint_info(field))
+        hash_array(hasher, dmatrix.get_uint_info(field))
 
 
 # -- the callback ---------------------------------------------------------------------------------

@@ -254,7 +254,7 @@ def _describe_array(array: Any) -> dict:
     rows = int(array.shape[0]) if array.ndim >= 1 else 1
     columns = int(array.shape[1]) if array.ndim >= 2 else 1
     hasher = hashlib.sha256(_FINGERPRINT_VERSION)
-    _hash_array(hasher, array)
+    hash_array(hasher, array)
     description = {
         "rows": rows,
         "columns": columns,
@@ -327,7 +327,8 @@ def _feed_chunk(hasher: Any, chunk: Any) -> None:
     hasher.update(chunk)
 
 
-def _feed_text(hasher: Any, text: str) -> None:
+def feed_text(hasher: Any, text: str) -> None:
+    """Add `text` to a fingerprint's hasher (length-prefixed: ("a", "bc") never hashes as ("ab", "c"))."""
     _feed_chunk(hasher, text.encode("utf-8", "surrogatepass"))
 
 
@@ -337,8 +338,10 @@ def _dtype_signature(dtype: Any) -> str:
     return str(dtype.descr) if dtype.fields else dtype.str
 
 
-def _hash_array(hasher: Any, array: Any) -> None:
-    _feed_text(hasher, f"ndarray|{_dtype_signature(array.dtype)}|{tuple(array.shape)}")
+def hash_array(hasher: Any, array: Any) -> None:
+    """Add an array's dtype, shape and values to a fingerprint's hasher: integrations that
+    fingerprint their own data types (a DMatrix's parts) build on it."""
+    feed_text(hasher, f"ndarray|{_dtype_signature(array.dtype)}|{tuple(array.shape)}")
     _hash_array_values(hasher, array)
 
 
@@ -406,7 +409,7 @@ def _element_bytes(element: Any, dumps: Any) -> bytes:
 def _hash_sparse(hasher: Any, csr: Any) -> None:
     import numpy as np
 
-    _feed_text(hasher, f"sparse|{_dtype_signature(csr.dtype)}|{tuple(csr.shape)}")
+    feed_text(hasher, f"sparse|{_dtype_signature(csr.dtype)}|{tuple(csr.shape)}")
     # Index dtype (int32 vs int64) is a storage detail scipy picks by size.
     _feed_chunk(hasher, np.ascontiguousarray(csr.indptr, dtype=np.int64))
     _feed_chunk(hasher, np.ascontiguousarray(csr.indices, dtype=np.int64))
@@ -414,17 +417,17 @@ def _hash_sparse(hasher: Any, csr: Any) -> None:
 
 
 def _hash_frame(hasher: Any, frame: Any) -> None:
-    _feed_text(hasher, f"dataframe|{tuple(frame.shape)}")
+    feed_text(hasher, f"dataframe|{tuple(frame.shape)}")
     _hash_index(hasher, frame.index)
     # By position, not by name: column names may repeat.
     for position in range(frame.shape[1]):
         column = frame.iloc[:, position]
-        _feed_text(hasher, f"column|{frame.columns[position]!r}|{column.dtype}")
+        feed_text(hasher, f"column|{frame.columns[position]!r}|{column.dtype}")
         _hash_pandas_values(hasher, column)
 
 
 def _hash_series(hasher: Any, series: Any) -> None:
-    _feed_text(hasher, f"series|{len(series)}|{series.name!r}|{series.dtype}")
+    feed_text(hasher, f"series|{len(series)}|{series.name!r}|{series.dtype}")
     _hash_index(hasher, series.index)
     _hash_pandas_values(hasher, series)
 
@@ -458,7 +461,7 @@ def _hash_index(hasher: Any, index: Any) -> None:
     import numpy as np
     import pandas as pd
 
-    _feed_text(hasher, f"index|{list(index.names)!r}|{index.dtype}")
+    feed_text(hasher, f"index|{list(index.names)!r}|{index.dtype}")
     row_hashes = pd.util.hash_pandas_object(index).to_numpy()
     _feed_chunk(hasher, np.ascontiguousarray(row_hashes))
 
@@ -475,7 +478,7 @@ def _is_default_index(index: Any) -> bool:
 
 
 _HASHERS = {
-    "array": _hash_array,
+    "array": hash_array,
     "frame": _hash_frame,
     "series": _hash_series,
     "sparse": _hash_sparse,
