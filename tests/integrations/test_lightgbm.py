@@ -6,7 +6,6 @@ history, best iteration, importances, parameters), so the tests compare the stor
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import subprocess
