@@ -16,9 +16,9 @@ import functools
 
 from autotrack.run import FAILED, FINISHED, Run
 from autotrack.safety import guard
-from autotrack.tracked_calls import current_run, is_rank_zero
+from autotrack.tracked_calls import current_run, is_rank_zero, tracked_call_run
 
-__all__ = ["RunHandle", "guarded", "current_run", "is_rank_zero"]
+__all__ = ["RunHandle", "guarded", "current_run", "tracked_call_run", "is_rank_zero"]
 
 
 class RunHandle:

@@ -253,12 +253,19 @@ def _score_wrapper(session: Session, target: Target, package: str):
     return score
 
 
+def tracked_call_run():
+    """The run of the outermost call autotrack is tracking on this thread, or None. The core
+    records that call's params, timings and model itself: a callback inside it need not."""
+    frame = _current.get()
+    return frame.run if frame is not None else None
+
+
 def current_run():
     """The run of the tracked call running on this thread (autotrack enabled), else the innermost
     explicit `start_run`; None when neither. Explicit framework callbacks record into it."""
-    frame = _current.get()
-    if frame is not None and frame.run is not None:
-        return frame.run
+    run = tracked_call_run()
+    if run is not None:
+        return run
     from autotrack.session import active_run
 
     return active_run.get()
@@ -286,4 +293,5 @@ def variable_name(frame, value: Any) -> str | None:
 
 
 __all__ = ["make_wrapper", "mark_thread_internal", "caller_frame", "variable_name", "Call", "current_run",
+           "tracked_call_run",
            "is_rank_zero"]

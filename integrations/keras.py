@@ -17,7 +17,7 @@ import tempfile
 import weakref
 from time import perf_counter
 
-from autotrack.callbacks import RunHandle, current_run, guarded
+from autotrack.callbacks import RunHandle, current_run, guarded, tracked_call_run
 from autotrack.integration import Integration, Target
 from autotrack.plugins import hookimpl
 from autotrack.safety import warn_once
@@ -333,15 +333,6 @@ def _next_evaluation_step(run) -> int:
     return step
 
 
-def _tracked_call_run():
-    """The run of the fit/evaluate the core is tracking on this thread, if any (the core then
-    records params, fit_s/evaluate_s and the model itself), as opposed to a `start_run`."""
-    from autotrack.session import active_run
-
-    run = current_run()
-    return run if run is not None and run is not active_run.get() else None
-
-
 class _Recorder:
     """What an AutotrackCallback records, kept free of Keras so the callback class stays thin.
 
@@ -429,7 +420,7 @@ class _Recorder:
 
     def _open(self, run, name: str):
         """Take the run to record into; `name` names a run of our own (no run to join)."""
-        self.core_tracked = self.given_run is not None or _tracked_call_run() is not None
+        self.core_tracked = self.given_run is not None or tracked_call_run() is not None
         self.handle = RunHandle(run)
         self.run = self.handle.begin(name)
         return self.run

@@ -16,7 +16,7 @@ import os
 import sys
 from time import perf_counter
 
-from autotrack.callbacks import RunHandle, current_run, guarded
+from autotrack.callbacks import RunHandle, guarded, tracked_call_run
 from autotrack.integration import Integration, Target
 from autotrack.plugins import hookimpl
 
@@ -158,7 +158,7 @@ class AutotrackCallback:
         if self.training is not None:
             self._let_go(self.training)
         handle = RunHandle(self._given)
-        tracked = self._given is not None or _tracked_call_run() is not None
+        tracked = self._given is not None or tracked_call_run() is not None
         run = handle.begin(CV_RUN if _is_cv_booster(env.model) else TRAIN_RUN)
         self.training = _Training(env, run, handle, finishes_itself=not tracked)
         if run is not None and not tracked:
@@ -276,14 +276,6 @@ def _early_stopping_settings(stoppers: list, params: dict) -> dict:
         return {"stopping_rounds": rounds, "first_metric_only": params.get("first_metric_only", False),
                 "min_delta": params.get("early_stopping_min_delta", 0.0)}
     return {}
-
-
-def _tracked_call_run():
-    """The run of autotrack's tracked call on this thread (not a `start_run`), or None."""
-    from autotrack.session import active_run
-
-    run = current_run()
-    return run if run is not None and run is not active_run.get() else None
 
 
 # -- what a training records ------------------------------------------------------------------------
