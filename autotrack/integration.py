@@ -59,6 +59,8 @@ class Integration:
     For classes users write themselves (a custom estimator), `subclass_roots(module)` names the
     framework's base classes found in `module`; every subclass of them, existing or defined later
     anywhere, is instrumented with the targets `class_targets(cls)` yields.
+
+    Calls the framework's own code makes are not the user's, except from `user_entry_modules`.
     """
 
     name: str
@@ -69,6 +71,15 @@ class Integration:
     include_submodules: bool = False
     subclass_roots: Callable[[ModuleType], Iterable[type]] | None = None
     class_targets: Callable[[type], Iterable[Target]] | None = None
+    # Modules of the framework that run the user's training for them (LightningCLI): their calls
+    # are the user's. Other calls the framework's own code makes outside a tracked call (scikit-
+    # learn's log_loss fitting a LabelBinarizer) are its internals, never runs.
+    user_entry_modules: tuple[str, ...] = ()
+
+    @property
+    def package(self) -> str:
+        """The framework's top-level package: where its own code lives."""
+        return self.modules[0].partition(".")[0]
 
 
 def version_tuple(version: str) -> tuple[int, ...]:

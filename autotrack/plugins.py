@@ -202,7 +202,14 @@ def _add_integration(loaded: LoadedPlugins, info: PluginInfo, integration: Integ
     if not isinstance(integration, Integration):
         raise TypeError(f"register() takes an autotrack.Integration, not {type(integration).__name__}")
     loaded.integrations.append(integration)
-    info.state, info.detail = integration_state(integration)
+    state, detail = integration_state(integration)
+    if info.detail and info.state in (ACTIVE, NOT_INSTALLED, UNSUPPORTED):
+        # A plugin with several integrations (lightning and pytorch_lightning): active when any
+        # of them is, with every one's detail.
+        detail = f"{info.detail}; {detail}"
+        if ACTIVE in (info.state, state):
+            state = ACTIVE
+    info.state, info.detail = state, detail
 
 
 def integration_state(integration: Integration) -> tuple[str, str]:

@@ -153,8 +153,7 @@ class Session:
     def _patch(self, target: Target, integration: Integration) -> None:
         from autotrack.tracked_calls import make_wrapper
 
-        package = integration.modules[0].partition(".")[0]
-        patch = patch_attribute(target.owner, target.attribute, make_wrapper(self, target, package))
+        patch = patch_attribute(target.owner, target.attribute, make_wrapper(self, target, integration))
         if patch is not None:
             self._patches.append(patch)
 

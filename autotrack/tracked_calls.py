@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from autotrack.safety import guard
 
 if TYPE_CHECKING:
-    from autotrack.integration import Target
+    from autotrack.integration import Integration, Target
     from autotrack.session import Session
 
 
@@ -67,18 +67,34 @@ def mark_thread_internal() -> None:
     _current.set(_QUIET)
 
 
-def make_wrapper(session: Session, target: Target, package: str):
-    """The wrapper for `target`; `package` is the framework's top-level module ("sklearn"):
-    calls its own code makes for its own purposes are not the user's."""
+def make_wrapper(session: Session, target: Target, integration: Integration):
+    """The wrapper for `target` of `integration`, whose framework's own calls made for its own
+    purposes are not the user's."""
     kind = target.kind
+    framework = _FrameworkCode(integration.package, integration.user_entry_modules)
     if kind in ("fit", "evaluate"):
-        return _fit_wrapper(session, target, package)
+        return _fit_wrapper(session, target, framework)
     if kind == "score":
-        return _score_wrapper(session, target, package)
+        return _score_wrapper(session, target, framework)
     return _predict_wrapper(session, target)
 
 
-def _fit_wrapper(session: Session, target: Target, package: str):
+class _FrameworkCode:
+    """Which modules are the framework's own code: its package, less its users' entry points."""
+
+    __slots__ = ("package", "user_entry_modules")
+
+    def __init__(self, package: str, user_entry_modules: tuple[str, ...]):
+        self.package, self.user_entry_modules = package, user_entry_modules
+
+    def owns(self, module: str) -> bool:
+        package = self.package
+        if not package or (module != package and not module.startswith(package + ".")):
+            return False
+        return module not in self.user_entry_modules
+
+
+def _fit_wrapper(session: Session, target: Target, framework: _FrameworkCode):
     """fit: the outermost call is a run of its own. evaluate: the outermost call joins the run of
     the model it evaluates (a new run when that model has none)."""
 
@@ -89,7 +105,7 @@ def _fit_wrapper(session: Session, target: Target, package: str):
         if not session.tracks_fits() or _in_worker_process():
             return wrapped(*args, **kwargs)
         caller = caller_frame()
-        if _called_by_framework(caller, package, instance):
+        if _called_by_framework(caller, framework, instance):
             token = _current.set(_QUIET)  # and what it fits in turn is part of it
             try:
                 return wrapped(*args, **kwargs)
@@ -130,16 +146,13 @@ def _fit_wrapper(session: Session, target: Target, package: str):
     return fit
 
 
-def _called_by_framework(caller, package: str, instance) -> bool:
+def _called_by_framework(caller, framework: _FrameworkCode, instance) -> bool:
     """True when the framework's own code made this call for its own purposes, outside any tracked
     call: a LabelBinarizer that `log_loss` fits, the folds of `cross_val_score`. Such a fit is not
     an outermost one of the user's, as it is not when it runs in a worker process. A framework
     method forwarding to one of the same object's (scikit-learn's set_output wrapper calling
     `fit_transform`) still counts as the user's call."""
-    if caller is None or not package:
-        return False
-    module = caller.f_globals.get("__name__") or ""
-    if module != package and not module.startswith(package + "."):
+    if caller is None or not framework.owns(caller.f_globals.get("__name__") or ""):
         return False
     try:
         return instance is None or caller.f_locals.get("self") is not instance
@@ -232,7 +245,7 @@ def _timed_quietly(wrapped, args, kwargs):
     return result, elapsed
 
 
-def _score_wrapper(session: Session, target: Target, package: str):
+def _score_wrapper(session: Session, target: Target, framework: _FrameworkCode):
 
     def score(wrapped, instance, args, kwargs):
         if _current.get() is not None:
@@ -246,7 +259,7 @@ def _score_wrapper(session: Session, target: Target, package: str):
             caller = caller_frame()
             # permutation_importance scores the model once per feature and repeat: that is
             # latency, not a score on the user's data.
-            if not _called_by_framework(caller, package, instance):
+            if not _called_by_framework(caller, framework, instance):
                 session.record_score(run, target, args, kwargs, result, caller)
         return result
 

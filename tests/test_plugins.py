@@ -70,9 +70,15 @@ def _targets(module):
 
 @hookimpl
 def autotrack_register_integrations(register):
-    register(Integration(name="fakefw", modules=tuple(os.environ.get("FAKE_MODULES", "fakefw").split(",")),
-                         distribution="fakefw", supported=os.environ.get("FAKE_SUPPORTED", ">=2,<3"),
-                         targets=_targets))
+    main = Integration(name="fakefw", modules=tuple(os.environ.get("FAKE_MODULES", "fakefw").split(",")),
+                       distribution="fakefw", supported=os.environ.get("FAKE_SUPPORTED", ">=2,<3"),
+                       targets=_targets)
+    # A second framework of the same plugin (as lightning and pytorch_lightning), not installed.
+    second = Integration(name="fakefw_legacy", modules=("autotrack_test_no_such_framework",),
+                         distribution="fakefw-legacy", supported=">=1", targets=_targets)
+    order = {"first": [second, main], "last": [main, second]}.get(os.environ.get("FAKE_SECOND"), [main])
+    for integration in order:
+        register(integration)
 
 
 class MemoStore:
@@ -313,6 +319,15 @@ def test_framework_not_installed(cli, tmp_path, fake_site):
     fake = _plugins(cli, env)["fake"]
     assert fake["state"] == "framework not installed"
     assert "fakefw is not installed" in fake["detail"]
+
+
+@pytest.mark.parametrize("second", ["first", "last"])
+def test_a_plugin_with_two_frameworks_is_active_when_one_is_installed(cli, run_script, store, tmp_path,
+                                                                       fake_site, second):
+    env = _env(tmp_path, fake_site, FAKE_SECOND=second)
+    fake = _plugins(cli, env)["fake"]
+    assert fake["state"] == "active"
+    assert "fakefw 2.1.0" in fake["detail"] and "fakefw-legacy is not installed" in fake["detail"]
 
 
 def test_plugin_autoload_off_loads_only_the_builtins(cli, run_script, store, tmp_path, fake_site):
