@@ -62,9 +62,7 @@ def _evaluated_module(trainer, args, kwargs):
 
 @hookimpl
 def autotrack_register_integrations(register):
-    # `autotrack plugins` shows this plugin's row with the integration registered last: make that
-    # `lightning`, the distribution most installs have.
-    for package, (name, distribution) in reversed(PACKAGES.items()):
+    for package, (name, distribution) in PACKAGES.items():
         # LightningCLI calls trainer.fit for the user: that call is theirs, not Lightning's own.
         register(Integration(name=name, modules=(package,), distribution=distribution,
                              supported=SUPPORTED, targets=_targets,
