@@ -1,4 +1,4 @@
-"""The `autotrack` command: run a script tracked, list and show runs, list plugins."""
+"""The `autotrack` command: run a script tracked, list and show runs, sync them, list plugins."""
 
 from __future__ import annotations
 
@@ -64,6 +64,16 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("run_id", help="run id or a unique prefix")
     show.add_argument("--json", action="store_true", help="machine-readable output")
     show.set_defaults(handler=_cmd_show)
+
+    sync = commands.add_parser(
+        "sync", help="export pending runs to their backends (MLflow), resuming where they stopped",
+        description="Push everything the backends have not received yet from the local store: runs "
+                    "recorded while a backend was down, or from a process that exited first. Safe to "
+                    "run again: nothing is sent twice.")
+    _store_flag(sync)
+    sync.add_argument("--backend", "-b", help="only this backend (default: every one with pending runs)")
+    sync.add_argument("--experiment", "-e", help="only this experiment")
+    sync.set_defaults(handler=_cmd_sync)
 
     plugins = commands.add_parser("plugins", help="list plugins and their state")
     plugins.add_argument("--json", action="store_true", help="machine-readable output")
@@ -170,6 +180,9 @@ def _print_runs_table(runs: list[dict]) -> None:
     names = [_indent(run, depth) + (run["name"] or "") for run, depth in ordered]
     columns += [("name", *_fit(_NAME_WIDTH, ["name", *names])), ("status", 8, 8), ("started", 11, 11),
                 ("duration", 8, 8)]
+    exported = any(run.get("exports") for run in runs)
+    if exported:
+        columns.append(("export", *_fit((6, 24), ["export", *(_export_text(run) for run in runs)])))
     width = _terminal_width()
     used = sum(most for _, _, most in columns) + _GAP * (len(columns) - 1)
     metric_keys = []
@@ -184,6 +197,7 @@ def _print_runs_table(runs: list[dict]) -> None:
     rows = [
         [run["id"][:8], *([run["experiment"] or ""] if len(experiments) > 1 else []), name,
          run["status"], _short_time(run["start_time"]), _duration(run["duration_s"]),
+         *([_export_text(run)] if exported else []),
          *(_number(run["metrics"].get(key)) for key in metric_keys)]
         for (run, _depth), name in zip(ordered, names)
     ]
@@ -192,6 +206,15 @@ def _print_runs_table(runs: list[dict]) -> None:
         title += f" in experiment {next(iter(experiments))!r}"
     _print_table([name for name, _, _ in columns], rows, title=title,
                  widths=[(least, most) for _, least, most in columns], compact=True)
+
+
+_EXPORT_MARKS = {"done": "✓", "pending": "pending", "error": "error"}
+
+
+def _export_text(run: dict) -> str:
+    """`mlflow ✓`, `mlflow pending`: where each backend stands with this run."""
+    return ", ".join(f"{backend} {_EXPORT_MARKS.get(state['status'], state['status'])}"
+                     for backend, state in sorted((run.get("exports") or {}).items()))
 
 
 def _parents_first(runs: list[dict]) -> list[tuple[dict, int]]:
@@ -306,6 +329,73 @@ def _flat(value: dict, prefix: str = "") -> dict:
         else:
             out[f"{prefix}{key}"] = item
     return out
+
+
+# -- sync -----------------------------------------------------------------------------------------
+def _cmd_sync(args) -> int:
+    from autotrack.export import Exporter
+    from autotrack.plugins import load_plugins
+    from autotrack.stores.local import StoreError, store_dir
+
+    settings = config.load_settings({"dir": args.store} if args.store else None)
+    factories = dict(load_plugins(settings, raise_errors=False).backends)
+    directory = store_dir(settings.dir)
+    if not (directory / "runs.db").exists():
+        raise _UserError(f"no autotrack store at {directory} (set AUTOTRACK_DIR or --store)")
+    try:
+        exporter = Exporter(directory, {})
+    except StoreError as exc:
+        raise _UserError(str(exc)) from None
+    wanted = [args.backend] if args.backend else _backends_with_pending(exporter)
+    for name in wanted:
+        if name not in factories:
+            raise _UserError(f"no backend {name!r}: installed backends are "
+                             f"{', '.join(sorted(factories)) or 'none'} (see `autotrack plugins`)")
+    if not wanted:
+        print("nothing to sync: every run is exported")
+        return 0
+    exporter.backends = {name: factories[name](settings) for name in wanted}
+    with _progress() as advance:
+        summary = exporter.export(wanted, experiment=args.experiment, progress=advance)
+    print(f"exported {summary.done} run{'s' if summary.done != 1 else ''} "
+          f"({summary.points} metric points) to {', '.join(wanted)}")
+    for backend, why in summary.unavailable.items():
+        print(f"autotrack: {backend} is unavailable ({why}); {len(set(summary.pending))} run(s) "
+              f"still pending: run `autotrack sync` again when it answers", file=sys.stderr)
+    for run_id, why in summary.errors.items():
+        print(f"autotrack: run {run_id[:8]} was refused: {why}", file=sys.stderr)
+    return 1 if summary.unavailable or summary.errors else 0
+
+
+def _backends_with_pending(exporter) -> list[str]:
+    return [name for (name,) in exporter._conn.execute(
+        "SELECT DISTINCT backend FROM exports WHERE status != 'done' ORDER BY backend")]
+
+
+class _progress:
+    """A progress bar on a terminal (rich), plain lines otherwise; yields advance(backend, i, n)."""
+
+    def __enter__(self):
+        try:
+            from rich.progress import Progress
+        except ImportError:
+            return lambda backend, done, total: print(f"{backend}: {done}/{total} runs", flush=True)
+        self._bar = Progress(transient=False)
+        self._bar.start()
+        tasks: dict = {}
+
+        def advance(backend, done, total):
+            if backend not in tasks:
+                tasks[backend] = self._bar.add_task(f"export to {backend}", total=total)
+            self._bar.update(tasks[backend], completed=done)
+
+        return advance
+
+    def __exit__(self, *exc):
+        bar = getattr(self, "_bar", None)
+        if bar is not None:
+            bar.stop()
+        return False
 
 
 # -- plugins --------------------------------------------------------------------------------------

@@ -44,6 +44,10 @@ FIELDS: dict[str, Field] = {field.name: field for field in (
     Field("git_diff_max_bytes", "int", 1_000_000, "larger uncommitted diffs are cut"),
     Field("max_artifact_mb", "number", 1024.0, "larger model artifacts are skipped with a warning"),
     Field("plugin_autoload", "bool", True, "load third-party plugins from the `autotrack` entry points"),
+    Field("backends", "names", ("local",), "where runs go: the local store (always), and backends "
+          "they are exported to from it, e.g. `local,mlflow`"),
+    Field("mlflow_tracking_uri", "optional text", None, "the MLflow backend's server; default: "
+          "MLFLOW_TRACKING_URI"),
 )}
 
 ENV_PREFIX = "AUTOTRACK_"

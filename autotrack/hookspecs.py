@@ -35,6 +35,17 @@ def autotrack_register_stores(register: Callable[[str, Callable[[Any], Store]], 
 
 
 @hookspec
+def autotrack_register_backends(register: Callable[[str, Callable[[Any], Any]], None]) -> None:
+    """Called once when plugins are loaded.
+
+    Call `register(name, factory)`; `factory(settings)` returns a backend with a `name` and
+    `export_run(run: autotrack.export.RunSnapshot, state: dict) -> dict`, to which the runs in the
+    local store are exported when `backends` names it (see autotrack/export.py): off the training
+    thread, retried while it raises `autotrack.export.BackendUnavailable`, and by `autotrack sync`.
+    """
+
+
+@hookspec
 def autotrack_collect_context() -> dict | None:
     """Called on the background writer thread for each new run.
 

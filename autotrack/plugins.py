@@ -46,6 +46,8 @@ class LoadedPlugins:
     # (store name, factory) with the built-in stores first: the first store holds the artifacts,
     # and it should be the one `autotrack runs` reads, whatever order sys.path lists packages in.
     stores: list[tuple[str, object]] = field(default_factory=list)
+    # (backend name, factory): where runs are exported from the local store (autotrack/export.py).
+    backends: list[tuple[str, object]] = field(default_factory=list)
 
 
 class _PluginManager(pluggy.PluginManager):
@@ -177,6 +179,14 @@ def _collect_registrations(loaded: LoadedPlugins, raise_errors: bool) -> None:
         stores.extend((not builtin, name, factory) for name, factory in added)
     # sorted() is stable: within built-ins and within third parties, the entry-point order stays.
     loaded.stores = [(name, factory) for _, name, factory in sorted(stores, key=lambda item: item[0])]
+    for impl in manager.hook.autotrack_register_backends.get_hookimpls():
+        info = loaded.infos.setdefault(impl.plugin_name, PluginInfo(impl.plugin_name))
+        _add_kind(info, "backend")
+        try:
+            impl.function(register=lambda name, factory, info=info: loaded.backends.append(
+                _checked_backend(info, name, factory)))
+        except Exception as exc:
+            _broken(loaded, impl.plugin_name, exc, raise_errors)
     for impl in manager.hook.autotrack_collect_context.get_hookimpls():
         info = loaded.infos.get(impl.plugin_name)
         if info is not None:
@@ -188,6 +198,14 @@ def _add_kind(info: PluginInfo, kind: str) -> None:
     kinds = [] if info.kind == "plugin" else info.kind.split(", ")
     if kind not in kinds:
         info.kind = ", ".join([*kinds, kind])
+
+
+def _checked_backend(info: PluginInfo, name, factory) -> tuple[str, object]:
+    if not isinstance(name, str) or not name or not callable(factory):
+        raise TypeError("register() takes a backend name and a factory(settings) -> Backend, "
+                        f"not {name!r}, {factory!r}")
+    info.detail = ", ".join(filter(None, [info.detail, f"backend {name!r}"]))
+    return name, factory
 
 
 def _checked_store(info: PluginInfo, name, factory) -> tuple[str, object]:

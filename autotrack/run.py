@@ -67,8 +67,10 @@ class Run:
         self._put(("run_start", self.id, {
             "experiment": experiment, "name": name, "parent_id": parent_id, "status": RUNNING,
             "source": source, "start_time": self.start_time, "pid": os.getpid(), "host": _HOST,
-            "proc_token": _own_process_token(),
+            "proc_token": _own_process_token(), "exports": session.export_backends(),
         }))
+        if session.export_backends():
+            session.exporter.add_run(self.id)
         session.note_run_for_context(self.id)
 
     def __repr__(self):

@@ -7,6 +7,7 @@ import contextvars
 import os
 import sys
 import threading
+import time
 TYPE_CHECKING = False  # typing itself costs ~2 ms at enable(); annotations are strings here
 
 from autotrack import config
@@ -41,6 +42,8 @@ class Session:
         self._patches: list[Patch] = []
         self._integration_versions: dict[str, bool] = {}
         self._stores: list | None = None
+        self._export_backends: tuple[str, ...] | None = None
+        self._exporter = None  # export.BackgroundExporter, started with the first exported run
         # id(model) -> (weak reference, run): predict calls find their model's run here.
         self.model_runs: dict[int, tuple[Any, Run]] = {}
         self._latency: list[tuple[str, str, Any]] = []
@@ -72,6 +75,7 @@ class Session:
         with self._lock:
             if self.settings is None or overrides:
                 self.settings = config.load_settings(overrides)
+                self._export_backends = None
                 set_strict(self.settings.strict or is_strict())
             self._register_exit()
         return self.settings
@@ -192,6 +196,8 @@ class Session:
 
     def run_ended(self, run: Run) -> None:
         self._open_runs.pop(run.id, None)
+        if self._exporter is not None:
+            self._exporter.wake()
         if run.source != "child":
             self.writer.wake()
             with guard("run_finished hooks"):
@@ -453,6 +459,38 @@ class Session:
             return
         self.writer.put(("artifact", run_id, name, _stored_path(stores[0], path), size))
 
+    # -- export to other backends -----------------------------------------------------------
+    def export_backends(self) -> tuple[str, ...]:
+        """The backends runs are exported to besides the local store (`backends` setting)."""
+        if self._export_backends is None:
+            wanted = [name for name in self.settings.backends if name != "local"]
+            known = {name for name, _factory in self.plugins.backends}
+            for name in wanted:
+                if name not in known:
+                    warn_once(f"backend:{name}", "backends names %r, which no plugin provides (known: "
+                              "%s); runs are not exported there", name, ", ".join(sorted(known)) or "none")
+            self._export_backends = tuple(name for name in wanted if name in known)
+        return self._export_backends
+
+    @property
+    def exporter(self):
+        if self._exporter is None:
+            from autotrack.export import BackgroundExporter
+
+            with self._lock:
+                if self._exporter is None:
+                    self._exporter = BackgroundExporter(self._make_exporter)
+        return self._exporter
+
+    def _make_exporter(self):
+        """On the export thread: the Exporter over the local store, with each backend built once."""
+        from autotrack.export import Exporter
+        from autotrack.stores.local import store_dir
+
+        factories = dict(self.plugins.backends)
+        return Exporter(store_dir(self.settings.dir),
+                        {name: factories[name](self.settings) for name in self.export_backends()})
+
     def flush(self, timeout: float | None = None) -> bool:
         done = self._writer.flush(timeout) if self._writer is not None else True
         if background_errors and is_strict():
@@ -490,6 +528,7 @@ class Session:
     def _after_fork(self) -> None:
         # The parent's queued records and database connection belong to the parent.
         self._stores = None  # the parent's database connection must not be used here
+        self._exporter = None  # nor its export thread, which does not exist in the child
         self._latency = []
         self._open_runs = {}
         self._lock = threading.RLock()
@@ -499,10 +538,15 @@ class Session:
             if self._open_runs:
                 self._end_open_runs()
             timeout = self.settings.exit_timeout if self.settings else 10.0
+            deadline = time.monotonic() + timeout
             if self._writer is not None and not self._writer.flush(timeout):
                 logger().warning("autotrack: %d records were not written within exit_timeout=%ss;"
                                  " the runs they belong to may be incomplete",
                                  self._writer.pending(), timeout)
+            if self._exporter is not None and not self._exporter.finish(deadline - time.monotonic()):
+                logger().warning("autotrack: some runs were not exported to %s within exit_timeout="
+                                 "%ss; they are kept in the local store: `autotrack sync` sends them",
+                                 ", ".join(self.export_backends()), timeout)
         except Exception as exc:
             report("exit", exc)
         if background_errors and is_strict():

@@ -13,9 +13,9 @@ pytest.importorskip("sklearn")
 
 SHOW_KEYS = {"id", "experiment", "name", "status", "parent_id", "start_time", "end_time", "duration_s",
              "params", "metrics", "history", "tags", "timings", "importances", "datasets", "context",
-             "artifacts"}
+             "artifacts", "exports"}
 RUNS_KEYS = {"id", "experiment", "name", "status", "parent_id", "source", "start_time", "end_time",
-             "duration_s", "error", "metrics"}
+             "duration_s", "error", "metrics", "exports"}
 MARKUP = "[bold red]x[/]"
 
 TRAIN = f"""

@@ -12,7 +12,7 @@ import autotrack
 from autotrack.stores.base import Store
 
 DB_NAME = "runs.db"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -59,6 +59,19 @@ CREATE TABLE IF NOT EXISTS artifacts (
 ) WITHOUT ROWID;
 """
 
+# Version 2: what each backend other than the local store has received of each run (export.py).
+EXPORTS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS exports (
+    run_id TEXT NOT NULL, backend TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT '{}',       -- the backend's own record: remote id, what it was sent
+    points_done INTEGER NOT NULL DEFAULT 0, -- rowid of the last metric point the backend received
+    status TEXT NOT NULL,                   -- pending, done or error
+    attempts INTEGER NOT NULL DEFAULT 0, error TEXT, updated REAL,
+    PRIMARY KEY (run_id, backend)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS exports_by_status ON exports (backend, status);
+"""
+
 
 _INSERT_POINT = "INSERT INTO metrics (series, value, step, timestamp) VALUES (?, ?, ?, ?)"
 
@@ -87,8 +100,9 @@ def connect(directory: Path, create: bool) -> sqlite3.Connection:
             # The writer's connection: a larger page cache keeps the metrics index in memory
             # while points stream in (SQLite's default is 2 MiB).
             conn.execute("PRAGMA cache_size = -65536")
-            if conn.execute("PRAGMA user_version").fetchone()[0] == 0:
-                conn.executescript(SCHEMA)
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version < SCHEMA_VERSION:  # a new store, or one written by an older autotrack
+                conn.executescript(SCHEMA + EXPORTS_SCHEMA)
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         else:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
@@ -184,6 +198,10 @@ class LocalStore(Store):
             (run_id, fields["experiment"], fields["name"], fields["status"], fields["parent_id"],
              fields["source"], fields["start_time"], fields["pid"], fields["host"], fields["proc_token"]),
         )
+        # Backends other than this store receive the run from here: it is pending for each.
+        conn.executemany(
+            "INSERT OR IGNORE INTO exports (run_id, backend, status) VALUES (?, ?, 'pending')",
+            [(run_id, backend) for backend in fields.get("exports", ())])
 
     @staticmethod
     def _write_run_end(conn, run_id, status, end_time, error):

@@ -46,7 +46,19 @@ class StoreReader:
             sql += f" LIMIT {int(limit)}"
         rows = [self._summary(row) for row in self._conn.execute(sql, args)]
         self._attach_latest_metrics(rows)
+        self._attach_exports(rows)
         return rows
+
+    def _attach_exports(self, rows: list[dict]) -> None:
+        """Each run's export state per backend: {backend: {status, remote_id, error}}."""
+        from autotrack.export import export_states
+
+        ids = [row["id"] for row in rows]
+        states: dict = {}
+        for start in range(0, len(ids), 500):
+            states.update(export_states(self._conn, ids[start:start + 500]))
+        for row in rows:
+            row["exports"] = states.get(row["id"], {})
 
     def resolve_id(self, run_id: str) -> str:
         text = (run_id or "").strip().lower()
@@ -82,6 +94,7 @@ class StoreReader:
         ]
         run["children"] = [child_id for (child_id,) in self._conn.execute(
             "SELECT id FROM runs WHERE parent_id = ? ORDER BY start_time, rowid", (full_id,))]
+        self._attach_exports([run])
         return run
 
     def _history(self, run_id: str) -> dict[str, list]:

@@ -133,3 +133,28 @@ def test_nan_param_and_non_ascii_names_are_stored(run_script, cli):
     assert shown["params"]["α"] == "nan" and shown["params"]["größe"] == 3
     assert shown["params"]["obj"].startswith("<object object")
     assert math.isclose(shown["metrics"]["précision"], 0.9)
+
+
+def test_a_store_written_before_exports_existed_is_upgraded_in_place(tmp_path):
+    """Version 1 stores (issue 2) have no exports table: the writer adds it, runs are kept."""
+    import sqlite3
+
+    from autotrack.stores import local
+    from autotrack.stores.reader import StoreReader
+
+    directory = tmp_path / "old"
+    directory.mkdir()
+    conn = sqlite3.connect(directory / local.DB_NAME)
+    conn.executescript(local.SCHEMA)
+    conn.execute("INSERT INTO runs (id, experiment, status, start_time) VALUES ('a' , 'e', 'finished', 1.0)")
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    assert StoreReader(str(directory)).runs()[0]["exports"] == {}  # readable before the upgrade
+    store = local.LocalStore(str(directory))
+    store.write([("run_start", "b", {"experiment": "e", "name": None, "status": "running", "parent_id": None,
+                                     "source": "explicit", "start_time": 2.0, "pid": 1, "host": "h",
+                                     "proc_token": None, "exports": ["mlflow"]})])
+    runs = {run["id"]: run for run in StoreReader(str(directory)).runs()}
+    assert runs["a"]["exports"] == {}
+    assert runs["b"]["exports"] == {"mlflow": {"status": "pending", "remote_id": None, "error": None}}
