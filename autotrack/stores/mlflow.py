@@ -39,6 +39,7 @@ import os
 import posixpath
 import re
 import shutil
+import sys
 import tempfile
 import threading
 from typing import Any
@@ -62,12 +63,15 @@ MAX_DATASET_NAME = 500
 MAX_DIGEST = 36
 
 # MLflow's client retries a dead server 7 times with exponential backoff and waits 120 s for an
-# answer: minutes before the exporter could hear that the server is down. Unless the user set
-# them, these apply while this backend talks to MLflow (the exporter retries with its own backoff).
-HTTP_DEFAULTS = {
+# answer: minutes before the exporter could hear that the server is down (it retries with its own
+# backoff). And `set_terminated` prints two "View run" lines to stdout, the training script's.
+# Unless the user set them, these apply while this backend talks to MLflow, and only then: a dead
+# server fails in about 2 s, a hung one in 3 x 15 s at most.
+CLIENT_DEFAULTS = {
     "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
     "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
-    "MLFLOW_HTTP_REQUEST_TIMEOUT": "20",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "15",
+    "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
 }
 
 _TERMINAL_STATUS = {"finished": "FINISHED", "failed": "FAILED", "killed": "KILLED"}
@@ -112,7 +116,7 @@ class MlflowBackend:
 
         state = json.loads(json.dumps(state))  # ours to change, nested parts included
         try:
-            with _bounded_http_requests():
+            with _client_defaults():
                 self._export(run, state)
         except Exception as exc:
             if _is_transient(exc):
@@ -131,7 +135,7 @@ class MlflowBackend:
         state.setdefault("owned", True)
         self._push_tags(run, run_id, state)
         self._push_params(run, run_id, state)
-        self._push_points(run.points, run_id)
+        self._push_points(run, run_id)
         self._push_datasets(run, run_id, state)
         self._push_json_files(run, run_id, state)
         self._push_artifacts(run, run_id, state)
@@ -151,7 +155,8 @@ class MlflowBackend:
     def _find_or_create(self, run, state: dict) -> str:
         from mlflow.entities import ViewType
 
-        experiment_id = self._experiment_id(run.experiment)
+        # Under a user's own active MLflow run (see autotrack_run_started): its experiment.
+        experiment_id = run.tags.get(USER_EXPERIMENT_TAG) or self._experiment_id(run.experiment)
         found = self.client.search_runs(
             [experiment_id], filter_string=f"tags.`{RUN_ID_TAG}` = '{run.id}'",
             run_view_type=ViewType.ALL, max_results=2)
@@ -163,8 +168,9 @@ class MlflowBackend:
             state["parent"] = remote.data.tags.get("mlflow.parentRunId")
             return remote.info.run_id
         tags = {RUN_ID_TAG: run.id}
-        if run.parent_remote_id:
-            tags["mlflow.parentRunId"] = run.parent_remote_id
+        parent = run.parent_remote_id or run.tags.get(USER_PARENT_TAG)
+        if parent:
+            tags["mlflow.parentRunId"] = parent
         remote = self.client.create_run(experiment_id, start_time=_ms(run.start_time), tags=tags,
                                         run_name=_clip(run.name, MAX_TAG_VALUE) if run.name else None)
         state["tags"] = {key: _digest(value) for key, value in remote.data.tags.items()}
@@ -224,13 +230,14 @@ class MlflowBackend:
         if run.parent_remote_id:
             state["parent"] = run.parent_remote_id
 
-    def _push_points(self, points, run_id: str) -> None:
+    def _push_points(self, run, run_id: str) -> None:
         """Every point handed over, in `log_batch` calls of up to 1000: the exporter hands each
         point once, or again after a failed push, which MLflow's SQL store de-duplicates."""
         from mlflow.entities import Metric
 
-        metrics = [Metric(_key(key), float("nan") if value is None else float(value), _ms(timestamp),
-                          int(step)) for key, value, step, timestamp in points]
+        metrics = [Metric(_key(key), float("nan") if value is None else float(value),
+                          _ms(run.start_time if timestamp is None else timestamp), int(step))
+                   for key, value, step, timestamp in run.points]
         for start in range(0, len(metrics), MAX_METRICS_PER_BATCH):
             self.client.log_batch(run_id, metrics=metrics[start:start + MAX_METRICS_PER_BATCH],
                                   synchronous=True)
@@ -317,7 +324,7 @@ def run_tags(run, owned: bool = True) -> dict[str, str]:
         "mlflow.source.git.commit": git.get("commit"),
         "mlflow.source.git.branch": git.get("branch"),
         "mlflow.source.git.repoURL": _without_credentials(git.get("remote")),
-        "mlflow.parentRunId": run.parent_remote_id,
+        "mlflow.parentRunId": run.parent_remote_id or (run.tags or {}).get(USER_PARENT_TAG),
         "autotrack.host": system.get("host"),
         "autotrack.git.branch": git.get("branch"),
         "autotrack.git.dirty": None if git.get("dirty") is None else str(bool(git["dirty"])).lower(),
@@ -455,14 +462,14 @@ _http_set: dict[str, str] = {}
 
 
 @contextlib.contextmanager
-def _bounded_http_requests():
-    """HTTP_DEFAULTS in os.environ (where MLflow reads them, per request) while any backend call
+def _client_defaults():
+    """CLIENT_DEFAULTS in os.environ (where MLflow reads them, per request) while any backend call
     is in flight, for the variables the user has not set; removed again afterwards."""
     global _http_users
     with _http_lock:
         if _http_users == 0:
             _http_set.clear()
-            for name, value in HTTP_DEFAULTS.items():
+            for name, value in CLIENT_DEFAULTS.items():
                 if name not in os.environ:
                     os.environ[name] = _http_set[name] = value
         _http_users += 1
@@ -478,6 +485,27 @@ def _bounded_http_requests():
                 _http_set.clear()
 
 
+# A user's own `mlflow.start_run()`, active when an autotrack run starts in the same process:
+# the autotrack run is nested under it, in its experiment, rather than beside it.
+USER_PARENT_TAG = "autotrack.mlflow.parent_run_id"
+USER_EXPERIMENT_TAG = "autotrack.mlflow.experiment_id"
+
+
+@autotrack.hookimpl
+def autotrack_run_started(run):
+    """On the training thread, where the user's active MLflow run is visible (the export is not)."""
+    mlflow = sys.modules.get("mlflow")  # never imported here: no user run unless the user did
+    if run.parent_id is not None or mlflow is None:
+        return
+    from autotrack.session import SESSION
+
+    if BACKEND_NAME not in SESSION.export_backends():
+        return
+    active = mlflow.active_run()
+    if active is not None:
+        run.set_tags({USER_PARENT_TAG: active.info.run_id, USER_EXPERIMENT_TAG: active.info.experiment_id})
+
+
 def create_backend(settings) -> MlflowBackend:
     """The factory: the tracking URI from autotrack's settings, else MLflow's (MLFLOW_TRACKING_URI)."""
     return MlflowBackend(getattr(settings, "mlflow_tracking_uri", None) or None)
@@ -488,5 +516,5 @@ def autotrack_register_backends(register):
     register(BACKEND_NAME, create_backend)
 
 
-__all__ = ["MlflowBackend", "create_backend", "run_tags", "mlflow_dataset", "HTTP_DEFAULTS",
-           "autotrack_register_backends"]
+__all__ = ["MlflowBackend", "create_backend", "run_tags", "mlflow_dataset", "CLIENT_DEFAULTS",
+           "autotrack_register_backends", "autotrack_run_started"]
