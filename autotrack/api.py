@@ -31,8 +31,11 @@ class _StartedRun:
     """Returned by start_run: a context manager, or ended later with end_run()."""
 
     def __init__(self, run: Run):
+        from autotrack.run_context import WITHIN_RUN
+
         self.run = run
         self._token = _active_run.set(run)
+        SESSION.open_context(run, WITHIN_RUN)  # processes started meanwhile record under it
 
     def __enter__(self) -> Run:
         return self.run
@@ -50,6 +53,7 @@ class _StartedRun:
             except ValueError:  # ended from another context: just unset it there
                 _active_run.set(None)
             self._token = None
+            SESSION.close_context(self.run)
         self.run.end(status, error)
 
     def __getattr__(self, name):

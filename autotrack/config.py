@@ -53,8 +53,8 @@ FIELDS: dict[str, Field] = {field.name: field for field in (
 ENV_PREFIX = "AUTOTRACK_"
 # Environment variables that belong to autotrack but are not settings of the model above.
 ENV_SWITCH = "AUTOTRACK"  # AUTOTRACK=1 turns tracking on at interpreter start-up
-ENV_PARENT_RUN = "AUTOTRACK_PARENT_RUN"  # set for child processes started inside a tracked call
-_NOT_SETTINGS = {ENV_PARENT_RUN}
+ENV_RUN_CONTEXT = "AUTOTRACK_RUN_CONTEXT"  # the open run, for child processes (run_context.py)
+_NOT_SETTINGS = {ENV_RUN_CONTEXT}
 
 
 class Settings:

@@ -53,10 +53,13 @@ class Session:
         self._lock = threading.RLock()
         self._exit_registered = False
         self._uncaught: BaseException | None = None
-        # Inside a child process of a tracked call (a search's joblib worker), the parent's run
-        # already covers the work: fits here must not become runs of their own.
-        self._inside_parent_run = bool(os.environ.get(config.ENV_PARENT_RUN))
-        self._tracked_depth = 0
+        # Started by a process while one of its runs was open (run_context.py): inside a tracked
+        # fit (a search's joblib worker) fits here are part of it; inside a run they are children.
+        from autotrack import run_context
+
+        self._inherited = run_context.inherited()
+        self._inside_parent_run = (self._inherited or {}).get("within") == run_context.WITHIN_FIT
+        self.contexts = run_context.ContextStack()
 
     # -- lifecycle ------------------------------------------------------------------------------
     @property
@@ -74,11 +77,23 @@ class Session:
     def configure_settings(self, overrides: dict | None = None) -> config.Settings:
         with self._lock:
             if self.settings is None or overrides:
-                self.settings = config.load_settings(overrides)
+                self.settings = self._with_inherited(config.load_settings(overrides), overrides or {})
                 self._export_backends = None
                 set_strict(self.settings.strict or is_strict())
             self._register_exit()
         return self.settings
+
+    def _with_inherited(self, settings: config.Settings, overrides: dict) -> config.Settings:
+        """A child process records into its parent's store and experiment, unless this process
+        was given its own (enable() or its own AUTOTRACK_DIR / AUTOTRACK_EXPERIMENT)."""
+        context = self._inherited
+        if context is None:
+            return settings
+        changes = {}
+        for name in ("dir", "experiment"):
+            if context.get(name) and name not in overrides and config.FIELDS[name].env not in os.environ:
+                changes[name] = context[name]
+        return settings.replace(**changes) if changes else settings
 
     def configure(self, overrides: dict | None = None) -> config.Settings:
         """Settings and plugins (loaded once). Used by enable() and by the explicit API."""
@@ -182,8 +197,11 @@ class Session:
 
         settings = self.configure()
         parent = parent if parent is not None else active_run.get()
+        parent_id = parent.id if parent else None
+        if parent is None and self._inherited is not None:  # a run of the process that started us
+            parent_id = self._inherited["run_id"]
         run = Run(self, name, experiment or (parent.experiment if parent else settings.experiment),
-                  parent_id=parent.id if parent else None, source=source)
+                  parent_id=parent_id, source=source)
         if source != "child":
             self._open_runs[run.id] = run
             self._last_run.set(run)
@@ -198,10 +216,16 @@ class Session:
         self._open_runs.pop(run.id, None)
         if self._exporter is not None:
             self._exporter.wake()
-        if run.source != "child":
+        if run.source == "child":
+            return
+        with guard("run_finished hooks"):
+            self.plugins.hook.autotrack_run_finished(run=run)
+        if self._inherited is not None:
+            # A worker process is often ended without its exit handlers (Pool.terminate()):
+            # what it recorded is written before its caller gets the result.
+            self.writer.flush(self.settings.exit_timeout)
+        else:
             self.writer.wake()
-            with guard("run_finished hooks"):
-                self.plugins.hook.autotrack_run_finished(run=run)
 
     def last_run(self) -> Run | None:
         return active_run.get() or self._last_run.get()
@@ -251,12 +275,12 @@ class Session:
                 return tracked
         name = _run_name(call)
         run = self.new_run(name, "auto")
-        self._enter_tracked_call()
+        self._enter_tracked_call(run)
         try:
             tracked = Tracked(call, run, self._capture_fit_start(run, call, caller), owned=True)
             self._prepare(tracked)
         except BaseException:  # strict mode re-raised a tracking error: leave nothing half-open
-            self._leave_tracked_call()
+            self._leave_tracked_call(run)
             call.run_cleanups()
             run.end("failed", "autotrack: tracking error when the fit started")
             raise
@@ -295,7 +319,7 @@ class Session:
                 self.plugins.hook.autotrack_fit_results(model=tracked.call.model, run=tracked.run,
                                                         call=tracked.call)
             return
-        self._leave_tracked_call()
+        self._leave_tracked_call(tracked.run)
         try:
             self._capture_fit_end(tracked.run, tracked.call, elapsed, step_times)
         finally:
@@ -333,22 +357,27 @@ class Session:
         if not tracked.owned:  # a failed evaluate does not make the model's fit a failure
             run.set_timings({_time_key(tracked.call): elapsed})
             return
-        self._leave_tracked_call()
+        self._leave_tracked_call(run)
         run.set_timings({_time_key(tracked.call): elapsed, **({"steps": step_times} if step_times else {})})
         run.end(status_for(exc), exc)
 
-    def _enter_tracked_call(self) -> None:
-        # Child processes started during the fit (joblib workers) inherit this variable.
-        with self._lock:
-            self._tracked_depth += 1
-            os.environ[config.ENV_PARENT_RUN] = "1"
+    def open_context(self, run: Run, within: str) -> None:
+        """Processes started from now until close_context (joblib workers, subprocesses)
+        inherit `run` as their context (run_context.py)."""
+        from autotrack.stores.local import store_dir
 
-    def _leave_tracked_call(self) -> None:
-        with self._lock:
-            self._tracked_depth -= 1
-            if self._tracked_depth <= 0:
-                self._tracked_depth = 0
-                os.environ.pop(config.ENV_PARENT_RUN, None)
+        self.contexts.push(run.id, run.experiment, str(store_dir(self.settings.dir)), within)
+
+    def close_context(self, run: Run) -> None:
+        self.contexts.pop(run.id)
+
+    def _enter_tracked_call(self, run: Run) -> None:
+        from autotrack.run_context import WITHIN_FIT
+
+        self.open_context(run, WITHIN_FIT)
+
+    def _leave_tracked_call(self, run: Run) -> None:
+        self.close_context(run)
 
     def _queue_training_metrics(self, run: Run, model, X, y) -> None:
         from autotrack.capture.sampling import evenly_spaced_rows
@@ -529,6 +558,7 @@ class Session:
         # The parent's queued records and database connection belong to the parent.
         self._stores = None  # the parent's database connection must not be used here
         self._exporter = None  # nor its export thread, which does not exist in the child
+        self.contexts.reset()
         self._latency = []
         self._open_runs = {}
         self._lock = threading.RLock()

@@ -142,7 +142,7 @@ def test_unknown_environment_setting_warns_with_a_suggestion(tmp_path, caplog):
 
 
 def test_variables_that_are_not_settings_are_not_warned_about(tmp_path, caplog):
-    _load(tmp_path, environ={"AUTOTRACK": "1", "AUTOTRACK_PARENT_RUN": "1"})
+    _load(tmp_path, environ={"AUTOTRACK": "1", "AUTOTRACK_RUN_CONTEXT": "{}"})
     assert _warnings(caplog) == []
 
 
