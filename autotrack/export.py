@@ -239,6 +239,7 @@ class BackgroundExporter:
         self._thread: threading.Thread | None = None
         self._backoff = 0.0
         self._warned: set[str] = set()
+        self._exiting = False
 
     def add_run(self, run_id: str) -> None:
         with self._lock:
@@ -252,10 +253,16 @@ class BackgroundExporter:
     def wake(self) -> None:
         self._wake.set()
 
+    @property
+    def warned(self) -> bool:
+        """Whether a backend's outage was already reported to the user."""
+        return bool(self._warned)
+
     def finish(self, timeout: float) -> bool:
         """At exit: one more pass, waiting at most `timeout` s; True when nothing is left."""
         if self._thread is None:
             return True
+        self._exiting = True
         self._backoff = 0.0
         self._wake.set()
         done = self._idle.wait(max(0.0, timeout))
@@ -279,6 +286,8 @@ class BackgroundExporter:
                 summary = exporter.export(run_ids=run_ids)
                 self._after(summary)
             except Exception as exc:  # never let the thread die: the runs stay pending
+                if self._exiting:
+                    return  # the interpreter is shutting down under us (an import refused): pending
                 report_background("exporting runs", exc)
                 self._backoff = min(self.MAX_BACKOFF_S, max(1.0, self._backoff * 2))
 

@@ -573,7 +573,8 @@ class Session:
                 logger().warning("autotrack: %d records were not written within exit_timeout=%ss;"
                                  " the runs they belong to may be incomplete",
                                  self._writer.pending(), timeout)
-            if self._exporter is not None and not self._exporter.finish(deadline - time.monotonic()):
+            if self._exporter is not None and not self._exporter.finish(deadline - time.monotonic()) \
+                    and not self._exporter.warned:  # an outage is reported once, not again here
                 logger().warning("autotrack: some runs were not exported to %s within exit_timeout="
                                  "%ss; they are kept in the local store: `autotrack sync` sends them",
                                  ", ".join(self.export_backends()), timeout)

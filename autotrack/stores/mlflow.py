@@ -130,8 +130,11 @@ class MlflowBackend:
         # `run.parent_remote_id` nests this run under it; a state seeded with
         # {"remote_id": <user's run id>, "owned": False} logs into that run, which this backend
         # then never creates, renames nor terminates (its owner does).
+        if state.get("server") not in (None, self.tracking_uri):
+            raise ValueError(f"this run was exported to MLflow at {state['server']}, not "
+                             f"{self.tracking_uri}: set MLFLOW_TRACKING_URI to that server")
         run_id = state.get("remote_id") or self._find_or_create(run, state)
-        state["remote_id"] = run_id
+        state["remote_id"], state["server"] = run_id, self.tracking_uri
         state.setdefault("owned", True)
         self._push_tags(run, run_id, state)
         self._push_params(run, run_id, state)
@@ -497,6 +500,8 @@ def autotrack_run_started(run):
     mlflow = sys.modules.get("mlflow")  # never imported here: no user run unless the user did
     if run.parent_id is not None or mlflow is None:
         return
+    if getattr(getattr(mlflow, "__spec__", None), "_initializing", False):
+        return  # being imported (by our export thread, or the user's): no run can be active yet
     from autotrack.session import SESSION
 
     if BACKEND_NAME not in SESSION.export_backends():
