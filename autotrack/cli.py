@@ -333,7 +333,7 @@ def _flat(value: dict, prefix: str = "") -> dict:
 
 # -- sync -----------------------------------------------------------------------------------------
 def _cmd_sync(args) -> int:
-    from autotrack.export import Exporter
+    from autotrack.export import BackendNotConfigured, Exporter
     from autotrack.plugins import load_plugins
     from autotrack.stores.local import StoreError, store_dir
 
@@ -354,7 +354,10 @@ def _cmd_sync(args) -> int:
     if not wanted:
         print("nothing to sync: every run is exported")
         return 0
-    exporter.backends = {name: factories[name](settings) for name in wanted}
+    try:
+        exporter.backends = {name: factories[name](settings) for name in wanted}
+    except BackendNotConfigured as exc:
+        raise _UserError(str(exc)) from None
     with _progress() as advance:
         summary = exporter.export(wanted, experiment=args.experiment, progress=advance)
     print(f"exported {summary.done} run{'s' if summary.done != 1 else ''} "

@@ -28,6 +28,11 @@ class BackendUnavailable(Exception):
     """Transient: the server is down, slow or overloaded. The run stays pending and is retried."""
 
 
+class BackendNotConfigured(Exception):
+    """Raised by a backend's factory when a setting it needs is missing; the message says which.
+    Nothing is exported until it is set: runs stay pending, `autotrack sync` reports it."""
+
+
 @dataclass
 class RunSnapshot:
     """One run as a backend receives it; `points` holds only what it has not received yet."""
@@ -280,7 +285,11 @@ class BackgroundExporter:
             self._wake.wait(self._backoff or self._interval)
             self._wake.clear()
             try:
-                exporter = exporter or self._make_exporter()
+                try:
+                    exporter = exporter or self._make_exporter()
+                except BackendNotConfigured as exc:
+                    self._not_configured(exc)
+                    return
                 with self._lock:
                     run_ids = set(self._run_ids)
                 summary = exporter.export(run_ids=run_ids)
@@ -290,6 +299,16 @@ class BackgroundExporter:
                     return  # the interpreter is shutting down under us (an import refused): pending
                 report_background("exporting runs", exc)
                 self._backoff = min(self.MAX_BACKOFF_S, max(1.0, self._backoff * 2))
+
+    def _not_configured(self, exc: BackendNotConfigured) -> None:
+        from autotrack.safety import logger
+
+        logger().warning("autotrack: %s; runs are kept in the local store as pending until it is "
+                         "set: then `autotrack sync` sends them", exc)
+        self._warned.add("not configured")
+        with self._lock:
+            self._run_ids.clear()
+            self._idle.set()
 
     def _after(self, summary: ExportSummary) -> None:
         from autotrack.safety import logger
@@ -316,5 +335,5 @@ class BackgroundExporter:
                 self._idle.set()
 
 
-__all__ = ["RunSnapshot", "BackendUnavailable", "Exporter", "ExportSummary", "BackgroundExporter",
+__all__ = ["RunSnapshot", "BackendUnavailable", "BackendNotConfigured", "Exporter", "ExportSummary", "BackgroundExporter",
            "export_states", "PENDING", "DONE", "ERROR"]

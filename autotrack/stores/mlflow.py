@@ -512,8 +512,16 @@ def autotrack_run_started(run):
 
 
 def create_backend(settings) -> MlflowBackend:
-    """The factory: the tracking URI from autotrack's settings, else MLflow's (MLFLOW_TRACKING_URI)."""
-    return MlflowBackend(getattr(settings, "mlflow_tracking_uri", None) or None)
+    """The factory: the tracking URI from autotrack's settings, else MLFLOW_TRACKING_URI. Without
+    either, MLflow would write to a local ./mlruns: runs meant for the team's server would land
+    there (and be marked exported), so the backend refuses instead."""
+    from autotrack.export import BackendNotConfigured
+
+    uri = getattr(settings, "mlflow_tracking_uri", None) or os.environ.get("MLFLOW_TRACKING_URI")
+    if not uri:
+        raise BackendNotConfigured("the mlflow backend has no tracking server: set MLFLOW_TRACKING_URI "
+                                   "(or AUTOTRACK_MLFLOW_TRACKING_URI)")
+    return MlflowBackend(uri)
 
 
 @autotrack.hookimpl

@@ -684,3 +684,19 @@ def test_exiting_while_the_exporter_imports_mlflow_is_not_a_tracking_error(run_s
     assert result.stdout == "done\n"
     assert result.returncode == 0, result.stderr[-3000:]
     assert "tracking error" not in result.stderr, result.stderr
+
+
+def test_without_a_tracking_server_runs_stay_pending_and_sync_says_what_to_set(run_script, cli,
+                                                                               mlflow_server):
+    """MLflow alone would write to a local ./mlruns and call the runs exported: refused instead."""
+    env = {"AUTOTRACK_BACKENDS": "local,mlflow", "MLFLOW_TRACKING_URI": "",
+           "MLFLOW_DISABLE_TELEMETRY": "true"}
+    result = run_script(SHORT, name=f"{unique('unset')}.py", env=env)
+    assert result.stdout.strip() == "done"
+    assert "no tracking server: set MLFLOW_TRACKING_URI" in result.stderr
+    (run,) = local_runs(lambda *args: cli(*args, env=env))
+    assert run["exports"]["mlflow"]["status"] == "pending"
+    refused = cli("sync", env=env, check=False)
+    assert refused.returncode == 1 and "set MLFLOW_TRACKING_URI" in refused.stderr
+    synced = cli("sync", env={**env, "MLFLOW_TRACKING_URI": mlflow_server})
+    assert "exported 1 run " in synced.stdout
