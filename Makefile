@@ -34,6 +34,7 @@ bench:
 	  touch $(BENCH_VENV)/.installed; }
 	$(BENCH_VENV)/bin/python benchmarks/run.py
 	$(BENCH_VENV)/bin/python benchmarks/frameworks.py
+	$(BENCH_VENV)/bin/python benchmarks/backends.py
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) build *.egg-info examples/.autotrack
