@@ -139,3 +139,27 @@ def test_an_unknown_backend_name_is_warned_about_and_the_local_store_still_recor
     assert "'mlfow', which no plugin provides" in result.stderr
     (run,) = cli("runs", "--json", env=backend_env)
     assert run["metrics"] == {"a": 1.0} and run["exports"] == {}
+
+
+def test_the_training_process_catches_up_by_itself_when_the_backend_comes_back(run_script, cli,
+                                                                               backend_env):
+    down = Path(backend_env["FAKE_BACKEND_FILE"] + ".down")
+    down.touch()
+    result = run_script(f"""
+        import os, time
+        import autotrack
+        with autotrack.start_run(name="outer"):
+            autotrack.log_metrics({{"loss": 0.5}}, step=0)
+        time.sleep(1.5)  # the first pushes fail: the exporter backs off
+        os.remove({str(down)!r})  # the server is back
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            (run,) = autotrack.runs()
+            if run["exports"]["filebackend"]["status"] == "done":
+                break
+            time.sleep(0.2)
+        print(run["exports"]["filebackend"]["status"])
+    """, env=backend_env, tracked=False)
+    assert result.stdout.strip().splitlines()[-1] == "done"
+    assert points_by_run(backend_env)["outer"] == [("loss", 0.5, 0)]
+    assert result.stderr.count("unavailable") == 1  # one warning for the outage
