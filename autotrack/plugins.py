@@ -171,7 +171,7 @@ def _collect_registrations(loaded: LoadedPlugins, raise_errors: bool) -> None:
         added: list = []
         try:
             impl.function(register=lambda name, factory, info=info, added=added: added.append(
-                _checked_store(info, name, factory)))
+                _checked("store", info, name, factory)))
         except Exception as exc:
             _broken(loaded, impl.plugin_name, exc, raise_errors)
             continue
@@ -184,7 +184,7 @@ def _collect_registrations(loaded: LoadedPlugins, raise_errors: bool) -> None:
         _add_kind(info, "backend")
         try:
             impl.function(register=lambda name, factory, info=info: loaded.backends.append(
-                _checked_backend(info, name, factory)))
+                _checked("backend", info, name, factory)))
         except Exception as exc:
             _broken(loaded, impl.plugin_name, exc, raise_errors)
     for impl in manager.hook.autotrack_collect_context.get_hookimpls():
@@ -200,19 +200,12 @@ def _add_kind(info: PluginInfo, kind: str) -> None:
         info.kind = ", ".join([*kinds, kind])
 
 
-def _checked_backend(info: PluginInfo, name, factory) -> tuple[str, object]:
+def _checked(kind: str, info: PluginInfo, name, factory) -> tuple[str, object]:
+    """A store or backend registration: a name and a factory(settings), noted in the plugin's detail."""
     if not isinstance(name, str) or not name or not callable(factory):
-        raise TypeError("register() takes a backend name and a factory(settings) -> Backend, "
-                        f"not {name!r}, {factory!r}")
-    info.detail = ", ".join(filter(None, [info.detail, f"backend {name!r}"]))
-    return name, factory
-
-
-def _checked_store(info: PluginInfo, name, factory) -> tuple[str, object]:
-    if not isinstance(name, str) or not name or not callable(factory):
-        raise TypeError("register() takes a store name and a factory(settings) -> Store, "
-                        f"not {name!r}, {factory!r}")
-    info.detail = ", ".join(filter(None, [info.detail, f"store {name!r}"]))
+        raise TypeError(f"register() takes a {kind} name and a factory(settings) -> "
+                        f"{kind.capitalize()}, not {name!r}, {factory!r}")
+    info.detail = ", ".join(filter(None, [info.detail, f"{kind} {name!r}"]))
     return name, factory
 
 
