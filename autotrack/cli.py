@@ -346,7 +346,7 @@ def _cmd_sync(args) -> int:
         exporter = Exporter(directory, {})
     except StoreError as exc:
         raise _UserError(str(exc)) from None
-    wanted = [args.backend] if args.backend else _backends_with_pending(exporter)
+    wanted = [args.backend] if args.backend else exporter.backends_with_pending()
     for name in wanted:
         if name not in factories:
             raise _UserError(f"no backend {name!r}: installed backends are "
@@ -368,11 +368,6 @@ def _cmd_sync(args) -> int:
     for run_id, why in summary.errors.items():
         print(f"autotrack: run {run_id[:8]} was refused: {why}", file=sys.stderr)
     return 1 if summary.unavailable or summary.errors else 0
-
-
-def _backends_with_pending(exporter) -> list[str]:
-    return [name for (name,) in exporter._conn.execute(
-        "SELECT DISTINCT backend FROM exports WHERE status != 'done' ORDER BY backend")]
 
 
 class _progress:

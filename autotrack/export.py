@@ -85,6 +85,11 @@ class Exporter:
     def close(self) -> None:
         self._conn.close()
 
+    def backends_with_pending(self) -> list[str]:
+        """The backends some run of this store is still pending (or refused) for."""
+        return [name for (name,) in self._conn.execute(
+            "SELECT DISTINCT backend FROM exports WHERE status != ? ORDER BY backend", (DONE,))]
+
     def pending(self, backend: str, experiment: str | None = None,
                 run_ids: Iterable[str] | None = None) -> list[str]:
         """Run ids whose export to `backend` is not done, parents before their children."""
