@@ -64,12 +64,13 @@ class Run:
         self._steps: dict[str, int] = {}
         self._latency: dict[str, LatencyStats] = {}
         self._described: dict[str, set] = {}
+        exports = session.export_backends()
         self._put(("run_start", self.id, {
             "experiment": experiment, "name": name, "parent_id": parent_id, "status": RUNNING,
             "source": source, "start_time": self.start_time, "pid": os.getpid(), "host": _HOST,
-            "proc_token": _own_process_token(), "exports": session.export_backends(),
+            "proc_token": _own_process_token(), "exports": exports,
         }))
-        if session.export_backends():
+        if exports:
             session.exporter.add_run(self.id)
         session.note_run_for_context(self.id)
 

@@ -44,6 +44,7 @@ class Session:
         self._stores: list | None = None
         self._export_backends: tuple[str, ...] | None = None
         self._exporter = None  # export.BackgroundExporter, started with the first exported run
+        self._store_path_for: tuple | None = None  # (settings, absolute store path)
         # id(model) -> (weak reference, run): predict calls find their model's run here.
         self.model_runs: dict[int, tuple[Any, Run]] = {}
         self._latency: list[tuple[str, str, Any]] = []
@@ -364,9 +365,17 @@ class Session:
     def open_context(self, run: Run, within: str) -> None:
         """Processes started from now until close_context (joblib workers, subprocesses)
         inherit `run` as their context (run_context.py)."""
-        from autotrack.stores.local import store_dir
+        self.contexts.push(run.id, run.experiment, self._store_path(), within)
 
-        self.contexts.push(run.id, run.experiment, str(store_dir(self.settings.dir)), within)
+    def _store_path(self) -> str:
+        """The store's absolute path, resolved once per settings: it is on every tracked fit's path."""
+        settings = self.settings
+        cached = self._store_path_for
+        if cached is None or cached[0] is not settings:
+            from autotrack.stores.local import store_dir
+
+            cached = self._store_path_for = (settings, str(store_dir(settings.dir)))
+        return cached[1]
 
     def close_context(self, run: Run) -> None:
         self.contexts.pop(run.id)
