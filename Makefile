@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test bench clean
+.PHONY: install browser demo test bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,12 @@ demo: install
 	cd examples && AUTOTRACK=1 ../$(PY) quickstart.py
 	cd examples && ../$(VENV)/bin/autotrack runs
 
-test: install
+# The dashboard's browser tests drive Debian's Chromium (Playwright cannot download a browser here).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+
+test: install browser
 	$(PY) -m pytest -q
 
 # The benchmark has its own venv, so that MLflow (its comparison) never lands in the test venv.

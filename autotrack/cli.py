@@ -1,14 +1,16 @@
-"""The `autotrack` command: run a script tracked, list and show runs, sync them, list plugins."""
+"""The `autotrack` command: run a script tracked; list, show, compare and report runs; browse them
+in a dashboard; sync them; list plugins."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
 
 from autotrack import config
+from autotrack.terminal import (UserError, duration, flat, number, print_json, print_table, seconds,
+                                short_time, terminal_width, text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.handler(args)
-    except _UserError as exc:
+    except UserError as exc:
         print(f"autotrack: {exc}", file=sys.stderr)
         return 1
     except BrokenPipeError:  # `autotrack runs | head`
@@ -34,9 +36,6 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         raise
 
-
-class _UserError(Exception):
-    """A problem with what the user asked for, reported in one line without a traceback."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -75,6 +74,46 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("--experiment", "-e", help="only this experiment")
     sync.set_defaults(handler=_cmd_sync)
 
+    compare = commands.add_parser(
+        "compare", help="what changed between runs: params, metrics, timings, data, code",
+        description="Side by side: the params that differ (equal ones folded away), metrics with the "
+                    "best value marked, timings, dataset fingerprints and code version.")
+    _store_flag(compare)
+    compare.add_argument("run_ids", nargs="*", metavar="RUN", help="run ids or unique prefixes")
+    compare.add_argument("--experiment", "-e", help="with --best: the experiment to choose runs from")
+    compare.add_argument("--best", metavar="METRIC", help="compare the runs best at this metric")
+    compare.add_argument("--top", "-n", type=int, default=5, help="with --best: how many runs (default 5)")
+    _goal_flags(compare)
+    compare.add_argument("--all", action="store_true", help="show equal params too")
+    compare.add_argument("--json", action="store_true", help="machine-readable output")
+    compare.set_defaults(handler=_cmd_compare)
+
+    report = commands.add_parser(
+        "report", help="write a self-contained HTML (or Markdown) report of runs",
+        description="One HTML file that opens offline: summary, params, metrics, learning curves, "
+                    "importances, timings, datasets, environment; for several runs, their comparison.")
+    _store_flag(report)
+    report.add_argument("run_ids", nargs="*", metavar="RUN", help="run ids or unique prefixes")
+    report.add_argument("--experiment", "-e", help="report this experiment's runs")
+    report.add_argument("--best", metavar="METRIC", help="with --experiment: only the runs best at METRIC")
+    report.add_argument("--top", "-n", type=int, default=10, help="with --experiment: how many runs")
+    _goal_flags(report)
+    report.add_argument("--output", "-o", help="file to write (default: report.html or report.md)")
+    report.add_argument("--format", choices=("html", "md"), default=None,
+                        help="html (default) or md: Markdown with its images in a folder beside it")
+    report.set_defaults(handler=_cmd_report)
+
+    ui = commands.add_parser(
+        "ui", help="browse runs in a local web dashboard (read-only)",
+        description="A read-only dashboard over the store, on this machine only unless --allow-remote.")
+    _store_flag(ui)
+    ui.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    ui.add_argument("--port", "-p", type=int, default=5151, help="port (default 5151; 0: any free port)")
+    ui.add_argument("--allow-remote", action="store_true",
+                    help="allow a --host other than loopback: anyone who reaches it sees every run")
+    ui.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    ui.set_defaults(handler=_cmd_ui)
+
     plugins = commands.add_parser("plugins", help="list plugins and their state")
     plugins.add_argument("--json", action="store_true", help="machine-readable output")
     plugins.set_defaults(handler=_cmd_plugins)
@@ -83,6 +122,14 @@ def _parser() -> argparse.ArgumentParser:
 
 def _store_flag(parser) -> None:
     parser.add_argument("--store", help="store directory (default: AUTOTRACK_DIR or ./.autotrack)")
+
+
+def _goal_flags(parser) -> None:
+    goal = parser.add_mutually_exclusive_group()
+    goal.add_argument("--max", dest="goal", action="store_const", const="max",
+                      help="higher is better for the --best metric")
+    goal.add_argument("--min", dest="goal", action="store_const", const="min",
+                      help="lower is better for the --best metric (default: guessed from its name)")
 
 
 def _setting_flags(parser) -> None:
@@ -99,7 +146,7 @@ def _cmd_run(args) -> int:
     if target and target[0] == "--":
         target = target[1:]
     if not target:
-        raise _UserError("nothing to run: autotrack run script.py [args]  or  autotrack run -- cmd [args]")
+        raise UserError("nothing to run: autotrack run script.py [args]  or  autotrack run -- cmd [args]")
     env = dict(os.environ)
     env[config.ENV_SWITCH] = "1"
     for flag, name in (("experiment", "EXPERIMENT"), ("store", "DIR"), ("disable", "DISABLE")):
@@ -111,7 +158,7 @@ def _cmd_run(args) -> int:
     if args.strict:
         env["AUTOTRACK_STRICT"] = "1"
     if target[0].endswith(".py") and not os.path.isfile(target[0]):
-        raise _UserError(f"no such script: {target[0]}")
+        raise UserError(f"no such script: {target[0]}")
     if target[0].endswith(".py") or os.path.isfile(target[0]) and not os.access(target[0], os.X_OK):
         command = [sys.executable, *target]
     elif _is_bare_python(target[0]):
@@ -121,7 +168,7 @@ def _cmd_run(args) -> int:
     else:
         found = shutil.which(target[0])
         if found is None:
-            raise _UserError(f"command not found: {target[0]}")
+            raise UserError(f"command not found: {target[0]}")
         command = [found, *target[1:]]
     # The child's interpreter enables tracking at start-up (autotrack_startup.pth sees AUTOTRACK=1),
     # as it would for `AUTOTRACK=1 python script.py`; exec keeps signals and exit codes the script's.
@@ -137,21 +184,24 @@ def _is_bare_python(name: str) -> bool:
 
 
 # -- runs / show ----------------------------------------------------------------------------------
+def _store_directory(args) -> str:
+    return args.store or config.load_settings().dir
+
+
 def _reader(args):
     from autotrack.stores.local import StoreError
     from autotrack.stores.reader import StoreReader
 
-    directory = args.store or config.load_settings().dir
     try:
-        return StoreReader(directory)
+        return StoreReader(_store_directory(args))
     except StoreError as exc:
-        raise _UserError(str(exc)) from None
+        raise UserError(str(exc)) from None
 
 
 def _cmd_runs(args) -> int:
     runs = _reader(args).runs(experiment=args.experiment, limit=args.limit or None)
     if args.json:
-        _print_json(runs)
+        print_json(runs)
         return 0
     if not runs:
         print("no runs yet" + (f" in experiment {args.experiment!r}" if args.experiment else ""))
@@ -183,11 +233,11 @@ def _print_runs_table(runs: list[dict]) -> None:
     exported = any(run.get("exports") for run in runs)
     if exported:
         columns.append(("export", *_fit((6, 24), ["export", *(_export_text(run) for run in runs)])))
-    width = _terminal_width()
+    width = terminal_width()
     used = sum(most for _, _, most in columns) + _GAP * (len(columns) - 1)
     metric_keys = []
     for key in _common_metric_keys(runs, _MAX_METRICS):
-        values = [_number(run["metrics"].get(key)) for run in runs]
+        values = [number(run["metrics"].get(key)) for run in runs]
         most = min(_METRIC_WIDTH, max(len(key), *map(len, values)))
         if used + _GAP + most > width:
             break
@@ -196,15 +246,15 @@ def _print_runs_table(runs: list[dict]) -> None:
         used += _GAP + most
     rows = [
         [run["id"][:8], *([run["experiment"] or ""] if len(experiments) > 1 else []), name,
-         run["status"], _short_time(run["start_time"]), _duration(run["duration_s"]),
+         run["status"], short_time(run["start_time"]), duration(run["duration_s"]),
          *([_export_text(run)] if exported else []),
-         *(_number(run["metrics"].get(key)) for key in metric_keys)]
+         *(number(run["metrics"].get(key)) for key in metric_keys)]
         for (run, _depth), name in zip(ordered, names)
     ]
     title = f"{len(runs)} run{'s' if len(runs) != 1 else ''}"
     if len(experiments) == 1:
         title += f" in experiment {next(iter(experiments))!r}"
-    _print_table([name for name, _, _ in columns], rows, title=title,
+    print_table([name for name, _, _ in columns], rows, title=title,
                  widths=[(least, most) for _, least, most in columns], compact=True)
 
 
@@ -249,15 +299,6 @@ def _fit(bounds: tuple[int, int], values: list[str]) -> tuple[int, int]:
     return min(least, natural), max(min(most, natural), min(least, natural))
 
 
-def _terminal_width() -> int:
-    try:
-        from rich.console import Console
-
-        return Console().width  # honours COLUMNS; 80 when the output is not a terminal
-    except ImportError:
-        return shutil.get_terminal_size((80, 24)).columns
-
-
 def _cmd_show(args) -> int:
     from autotrack.stores.reader import RunNotFound
 
@@ -265,9 +306,9 @@ def _cmd_show(args) -> int:
     try:
         run = reader.get_run(args.run_id)
     except RunNotFound as exc:
-        raise _UserError(str(exc)) from None
+        raise UserError(str(exc)) from None
     if args.json:
-        _print_json(run)
+        print_json(run)
         return 0
     _print_run(run)
     return 0
@@ -289,24 +330,24 @@ def _print_run(run: dict) -> None:
     print(f"run {run['id']}  {run['name'] or ''}")
     facts = [
         ("experiment", run["experiment"]), ("status", run["status"]), ("error", run["error"]),
-        ("parent", run["parent_id"]), ("started", run["start_time"]), ("duration", _seconds(run["duration_s"])),
+        ("parent", run["parent_id"]), ("started", run["start_time"]), ("duration", seconds(run["duration_s"])),
         ("children", len(run["children"]) or None),
     ]
-    _print_table(["", ""], [[k, str(v)] for k, v in facts if v is not None], title="summary")
+    print_table(["", ""], [[k, str(v)] for k, v in facts if v is not None], title="summary")
     if run["params"]:
-        _print_table(["param", "value"], [[k, _text(v)] for k, v in run["params"].items()], title="params")
+        print_table(["param", "value"], [[k, text(v)] for k, v in run["params"].items()], title="params")
     if run["metrics"]:
-        _print_table(["metric", "latest", "points"],
-                     [[k, _number(v), str(len(run["history"][k]))] for k, v in run["metrics"].items()],
+        print_table(["metric", "latest", "points"],
+                     [[k, number(v), str(len(run["history"][k]))] for k, v in run["metrics"].items()],
                      title="metrics")
     if run["timings"]:
-        _print_table(["timing", "value"], [[k, _text(v)] for k, v in _flat(run["timings"]).items()],
+        print_table(["timing", "value"], [[k, text(v)] for k, v in flat(run["timings"]).items()],
                      title="timings")
     for kind, values in run["importances"].items():
         top = sorted(values.items(), key=lambda item: -abs(item[1] or 0))[:15]
-        _print_table(["feature", kind], [[k, _number(v)] for k, v in top], title=f"importances ({kind})")
+        print_table(["feature", kind], [[k, number(v)] for k, v in top], title=f"importances ({kind})")
     if run["datasets"]:
-        _print_table(["role", "name", "rows", "columns", "fingerprint"],
+        print_table(["role", "name", "rows", "columns", "fingerprint"],
                      [[d.get("role"), d.get("name") or "", str(d.get("rows", "")), str(d.get("columns", "")),
                        d.get("fingerprint") or ""] for d in run["datasets"]], title="datasets")
     context = run["context"]
@@ -315,20 +356,29 @@ def _print_run(run: dict) -> None:
                 ["user", context.get("user") or ""], ["script", context.get("script") or ""],
                 ["git", f"{git.get('commit', '')[:12]} {git.get('branch') or ''}"
                         f"{' (dirty)' if git.get('dirty') else ''}" if git else "not a git repository"]]
-    _print_table(["context", ""], env_rows, title="context")
+    print_table(["context", ""], env_rows, title="context")
     if run["artifacts"]:
-        _print_table(["artifact", "bytes", "path"],
+        print_table(["artifact", "bytes", "path"],
                      [[a["name"], str(a["bytes"]), a["path"]] for a in run["artifacts"]], title="artifacts")
 
 
-def _flat(value: dict, prefix: str = "") -> dict:
-    out = {}
-    for key, item in value.items():
-        if isinstance(item, dict):
-            out.update(_flat(item, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = item
-    return out
+# -- compare / report / ui: each in its own module, imported only when used ----------------------
+def _cmd_compare(args) -> int:
+    from autotrack.compare import command
+
+    return command(args, _reader(args))
+
+
+def _cmd_report(args) -> int:
+    from autotrack.report import command
+
+    return command(args, _reader(args))
+
+
+def _cmd_ui(args) -> int:
+    from autotrack.ui import command
+
+    return command(args, _store_directory(args))
 
 
 # -- sync -----------------------------------------------------------------------------------------
@@ -341,15 +391,15 @@ def _cmd_sync(args) -> int:
     factories = dict(load_plugins(settings, raise_errors=False).backends)
     directory = store_dir(settings.dir)
     if not (directory / "runs.db").exists():
-        raise _UserError(f"no autotrack store at {directory} (set AUTOTRACK_DIR or --store)")
+        raise UserError(f"no autotrack store at {directory} (set AUTOTRACK_DIR or --store)")
     try:
         exporter = Exporter(directory, {})
     except StoreError as exc:
-        raise _UserError(str(exc)) from None
+        raise UserError(str(exc)) from None
     wanted = [args.backend] if args.backend else exporter.backends_with_pending()
     for name in wanted:
         if name not in factories:
-            raise _UserError(f"no backend {name!r}: installed backends are "
+            raise UserError(f"no backend {name!r}: installed backends are "
                              f"{', '.join(sorted(factories)) or 'none'} (see `autotrack plugins`)")
     if not wanted:
         print("nothing to sync: every run is exported")
@@ -357,7 +407,7 @@ def _cmd_sync(args) -> int:
     try:
         exporter.backends = {name: factories[name](settings) for name in wanted}
     except BackendNotConfigured as exc:
-        raise _UserError(str(exc)) from None
+        raise UserError(str(exc)) from None
     with _progress() as advance:
         summary = exporter.export(wanted, experiment=args.experiment, progress=advance)
     print(f"exported {summary.done} run{'s' if summary.done != 1 else ''} "
@@ -405,100 +455,10 @@ def _cmd_plugins(args) -> int:
     infos = sorted(infos, key=lambda info: (info.distribution != BUILTIN_DISTRIBUTION, info.name))
     rows = [[i.name, i.kind, i.state, i.detail, i.distribution] for i in infos]
     if args.json:
-        _print_json([dict(zip(["name", "kind", "state", "detail", "distribution"], row)) for row in rows])
+        print_json([dict(zip(["name", "kind", "state", "detail", "distribution"], row)) for row in rows])
         return 0
-    _print_table(["plugin", "kind", "state", "detail", "package"], rows, title="plugins", compact=True)
+    print_table(["plugin", "kind", "state", "detail", "package"], rows, title="plugins", compact=True)
     return 0
-
-
-# -- output ---------------------------------------------------------------------------------------
-def _print_json(value) -> None:
-    from autotrack.stores.local import dumps
-
-    print(dumps(value))
-
-
-def _print_table(header: list[str], rows: list[list], title: str = "",
-                 widths: list[tuple[int, int]] | None = None, compact: bool = False) -> None:
-    """A table for people; with `widths` [(least, most)], cells are cut with an ellipsis, never wrapped."""
-    try:
-        from rich.console import Console
-        from rich.table import Table
-        from rich.text import Text
-    except ImportError:  # rich is optional (autotrack[cli]); plain columns do the job
-        _print_plain(header, rows, title, widths)
-        return
-    # Text everywhere: names, params and titles are user data, and "[bold]" in them stays text.
-    options = {"box": None, "padding": (0, 1), "pad_edge": False} if compact else {}
-    table = Table(title=Text(title) if title else None, show_header=any(header), title_justify="left",
-                  header_style="bold", **options)
-    for index, column in enumerate(header):
-        if widths:
-            least, most = widths[index]
-            table.add_column(Text(column), min_width=least, max_width=most, no_wrap=True, overflow="ellipsis")
-        else:
-            table.add_column(Text(column), overflow="fold", no_wrap=compact and index < 3)
-    for row in rows:
-        table.add_row(*(Text(str(cell)) for cell in row))
-    Console(highlight=False).print(table)
-
-
-def _print_plain(header, rows, title, widths=None) -> None:
-    if title:
-        print(f"== {title}")
-    cells = [[str(cell) for cell in row] for row in ([header] if any(header) else []) + rows]
-    if widths:
-        cells = [[_cut(cell, most) for cell, (_, most) in zip(row, widths)] for row in cells]
-    column_widths = [max(len(cell) for cell in column) for column in zip(*cells)] if cells else []
-    for row in cells:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, column_widths)).rstrip())
-
-
-def _cut(text: str, most: int) -> str:
-    return text if len(text) <= most else text[:most - 1] + "…"
-
-
-def _text(value) -> str:
-    return value if isinstance(value, str) else json.dumps(value, default=str)
-
-
-def _number(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
-
-
-def _seconds(value) -> str:
-    return "" if value is None else f"{value:.3f}s"
-
-
-def _duration(value) -> str:
-    """At most 8 characters: 0.153s, 12.3s, 12m03s, 26h05m."""
-    if value is None:
-        return ""
-    if value < 10:
-        return f"{value:.3f}s"
-    if value < 60:
-        return f"{value:.1f}s"
-    minutes, seconds = divmod(int(round(value)), 60)
-    if minutes < 60:
-        return f"{minutes}m{seconds:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m"
-
-
-def _short_time(iso: str | None) -> str:
-    """`11-26 06:35` in local time: the year and seconds rarely matter in a list of runs."""
-    if not iso:
-        return ""
-    from datetime import datetime
-
-    try:
-        return datetime.fromisoformat(iso).astimezone().strftime("%m-%d %H:%M")
-    except ValueError:
-        return iso[:16].replace("T", " ")
 
 
 if __name__ == "__main__":
