@@ -12,6 +12,15 @@ from autotrack.stores.local import StoreError, connect, store_dir
 
 _SUMMARY_COLUMNS = "id, experiment, name, status, parent_id, source, start_time, end_time, error, pid, host, proc_token"
 
+# Each series' latest point: the last one written at its highest step (as in get_run's history). Two index lookups a series
+# (metrics_by_series), where grouping the points by series read every point of every run: a run
+# with a long training history cost as much as thousands of small ones. Ordered by series id, so
+# that each run's metrics keep the order they were first logged in.
+_LATEST_POINTS = (
+    "SELECT s.run_id, s.key, m.value FROM series s JOIN metrics m ON m.rowid = ("
+    "SELECT rowid FROM metrics WHERE series = s.id AND step = "
+    "(SELECT max(step) FROM metrics WHERE series = s.id) ORDER BY rowid DESC LIMIT 1)")
+
 
 class RunNotFound(LookupError):
     """No run, or more than one, matches the id given."""
@@ -45,7 +54,7 @@ class StoreReader:
         if limit:
             sql += f" LIMIT {int(limit)}"
         rows = [self._summary(row) for row in self._conn.execute(sql, args)]
-        self._attach_latest_metrics(rows)
+        self._attach_latest_metrics(rows, every_run=not where and not limit)
         self._attach_exports(rows)
         return rows
 
@@ -101,29 +110,32 @@ class StoreReader:
         history: dict[str, list] = {}
         for key, step, value in self._conn.execute(
             "SELECT s.key, m.step, m.value FROM series s JOIN metrics m ON m.series = s.id "
-            "WHERE s.run_id = ? ORDER BY s.key, m.step, m.timestamp, m.rowid",
+            "WHERE s.run_id = ? ORDER BY s.key, m.step, m.rowid",  # write order: the index, no sort
             (run_id,),
         ):
             history.setdefault(key, []).append([step, _metric_value(value)])
         return history
 
-    def _attach_latest_metrics(self, rows: list[dict]) -> None:
+    def _attach_latest_metrics(self, rows: list[dict], every_run: bool = False) -> None:
         by_id = {row["id"]: row for row in rows}
         for row in rows:
             row["metrics"] = {}
-        ids = list(by_id)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            # SQLite returns the other columns of the row holding max(step) (a documented feature).
-            for run_id, key, value, _step in self._conn.execute(
-                f"SELECT s.run_id, s.key, m.value, max(m.step) FROM series s "
-                f"JOIN metrics m ON m.series = s.id WHERE s.run_id IN ({marks}) GROUP BY s.id", chunk):
-                by_id[run_id]["metrics"][key] = _metric_value(value)
+        if every_run:  # one pass over every series: no id lists to send
+            queries = [(_LATEST_POINTS + " ORDER BY s.id", [])]
+        else:
+            ids = list(by_id)
+            chunks = [ids[start:start + 500] for start in range(0, len(ids), 500)]
+            queries = [(f"{_LATEST_POINTS} WHERE s.run_id IN ({','.join('?' * len(chunk))}) ORDER BY s.id", chunk)
+                       for chunk in chunks]
+        for sql, args in queries:
+            for run_id, key, value in self._conn.execute(sql, args):
+                row = by_id.get(run_id)
+                if row is not None:
+                    row["metrics"][key] = _metric_value(value)
 
     def _summary(self, row) -> dict:
         (run_id, experiment, name, status, parent_id, source, start, end, error, pid, host, token) = row
-        if status == RUNNING and _process_gone(pid, host, token):
+        if status == RUNNING and process_gone(pid, host, token):
             status = KILLED
             error = error or "the process ended without finishing this run (killed or crashed)"
         return {
@@ -140,7 +152,7 @@ class StoreReader:
         }
 
 
-def _process_gone(pid, host, token) -> bool:
+def process_gone(pid, host, token) -> bool:
     """A running run whose process on this host no longer exists (or is another process now)."""
     if pid is None or host != socket.gethostname():
         return False
@@ -172,4 +184,4 @@ def _json_or_text(text):
         return text
 
 
-__all__ = ["StoreReader", "RunNotFound", "StoreError"]
+__all__ = ["StoreReader", "RunNotFound", "StoreError", "process_gone"]
