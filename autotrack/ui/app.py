@@ -1,0 +1,185 @@
+"""The dashboard's Starlette application: read-only GET routes over the store, read per request."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from pathlib import Path
+
+import plotly
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.responses import FileResponse, HTMLResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from autotrack.stores.local import StoreError, dumps
+# process_gone: the reader's rule for a `running` run whose process died, so that the runs table
+# and the run page agree on which runs were killed.
+from autotrack.stores.reader import RunNotFound, StoreReader, process_gone
+from autotrack.terminal import duration, number, seconds, short_time, text
+from autotrack.ui import pages
+from autotrack.ui.queries import STATUSES, RunsQuery, open_store, runs_page
+
+HERE = Path(__file__).parent
+MAX_COMPARED = 20
+
+
+def create_app(store_directory: Path, allowed_hosts: list[str] | None = None) -> Starlette:
+    """The application over one store; `allowed_hosts` (Host header values) guards against DNS
+    rebinding when serving on loopback, None allows any host (--allow-remote)."""
+    dashboard = _Dashboard(Path(store_directory))
+    routes = [
+        Route("/", dashboard.runs),
+        Route("/api/runs", dashboard.api_runs),
+        Route("/runs/{run_id}", dashboard.run),
+        Route("/api/runs/{run_id}", dashboard.api_run),
+        Route("/runs/{run_id}/artifacts/{name:path}", dashboard.artifact),
+        Route("/compare", dashboard.compare),
+        Route("/static/plotly.min.js", dashboard.plotly),
+        Route("/favicon.ico", lambda request: Response(status_code=204)),
+        Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)] if allowed_hosts else []
+    handlers = {HTTPException: dashboard.http_error, StoreError: dashboard.store_error,
+                sqlite3.Error: dashboard.store_error}
+    return Starlette(routes=routes, middleware=middleware, exception_handlers=handlers)
+
+
+def _templates() -> Environment:
+    env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True))
+    # tojson writes <script type="application/json"> blocks: NaN and infinity become null there.
+    env.policies["json.dumps_function"] = lambda value, **_: dumps(value)
+    env.filters.update(number=number, duration=duration, seconds=seconds, short_time=short_time, text=text)
+    # The version in plotly.js's URL: a year-long cache header, and a new plotly still reaches browsers.
+    env.globals.update(statuses=STATUSES, plotly_version=plotly.__version__)
+    return env
+
+
+class _Dashboard:
+    """Request handlers; each opens the store for the request it answers, so new runs show at once."""
+
+    def __init__(self, store_directory: Path):
+        self.directory = store_directory
+        self.env = _templates()
+        self._plotly_js: bytes | None = None
+
+    # -- runs page ------------------------------------------------------------------------------
+    def runs(self, request):
+        page = self._runs_page(request)
+        name = "_runs_table.html" if request.query_params.get("fragment") == "table" else "runs.html"
+        return self._html(name, page=page, query=page.query, store=str(self.directory))
+
+    def api_runs(self, request):
+        page = self._runs_page(request)
+        if page.error:
+            return self._json({"error": page.error}, status_code=400)
+        return self._json({"total": page.total, "page": page.query.page, "pages": page.pages,
+                           "metric_columns": page.metric_columns, "param_columns": page.param_columns,
+                           "runs": page.rows})
+
+    def _runs_page(self, request):
+        conn = open_store(self.directory)
+        try:
+            return runs_page(conn, RunsQuery.from_params(request.query_params), process_gone)
+        finally:
+            conn.close()
+
+    # -- run page -------------------------------------------------------------------------------
+    def run(self, request):
+        with self._reader() as reader:
+            run = self._get_run(reader, request.path_params["run_id"])
+            children = reader.runs(parent_id=run["id"]) if run["children"] else []
+        return self._html("run.html", run=run, view=pages.run_view(run, children))
+
+    def api_run(self, request):
+        with self._reader() as reader:
+            run = self._get_run(reader, request.path_params["run_id"])
+        return self._json(pages.live_view(run))
+
+    def artifact(self, request):
+        """A file the store recorded for this run, and only such a file, as a download."""
+        name = request.path_params["name"]
+        with self._reader() as reader:
+            run = self._get_run(reader, request.path_params["run_id"])
+        recorded = {artifact["name"]: artifact["path"] for artifact in run["artifacts"]}
+        if name not in recorded:
+            raise HTTPException(404, f"run {run['id'][:8]} has no artifact {name!r}")
+        path = os.path.realpath(recorded[name])
+        root = os.path.realpath(self.directory)
+        if os.path.commonpath([path, root]) != root or not os.path.isfile(path):
+            raise HTTPException(404, f"the artifact {name!r} is not a file inside the store")
+        return FileResponse(path, filename=os.path.basename(name), content_disposition_type="attachment")
+
+    # -- compare page ---------------------------------------------------------------------------
+    def compare(self, request):
+        from autotrack.compare import compare_runs
+
+        listed = (request.query_params.get("runs") or "").split(",")
+        wanted = [part.strip() for part in listed if part.strip()]
+        if len(wanted) < 2:
+            return self._message("Compare runs", "Pick at least two runs to compare: tick them on the runs "
+                                 "page and press “Compare selected”.", status_code=400)
+        if len(wanted) > MAX_COMPARED:
+            return self._message("Compare runs", f"Compare at most {MAX_COMPARED} runs at a time.",
+                                 status_code=400)
+        with self._reader() as reader:
+            runs = [self._get_run(reader, run_id) for run_id in dict.fromkeys(wanted)]
+        comparison = compare_runs(runs)
+        return self._html("compare.html", runs=runs, comparison=comparison,
+                          view=pages.compare_view(comparison, runs))
+
+    # -- plumbing -------------------------------------------------------------------------------
+    def plotly(self, request):
+        if self._plotly_js is None:
+            from plotly.offline import get_plotlyjs
+
+            self._plotly_js = get_plotlyjs().encode()
+        return Response(self._plotly_js, media_type="text/javascript",
+                        headers={"Cache-Control": "public, max-age=31536000, immutable"})
+
+    def http_error(self, request, exc: HTTPException):
+        detail = exc.detail if exc.status_code != 404 or exc.detail != "Not Found" else \
+            f"There is no page at {request.url.path}."
+        if request.url.path.startswith("/api/"):
+            return self._json({"error": detail}, status_code=exc.status_code)
+        return self._message("Not found" if exc.status_code == 404 else "Error", detail,
+                             status_code=exc.status_code)
+
+    def store_error(self, request, exc: Exception):
+        """The store went away or cannot be read (moved, replaced, corrupted): say so, not a 500."""
+        message = str(exc) if isinstance(exc, StoreError) else \
+            f"cannot read the store at {self.directory} ({exc}); is it an autotrack store?"
+        if request.url.path.startswith("/api/"):
+            return self._json({"error": message}, status_code=503)
+        return self._message("The store cannot be read", message, status_code=503)
+
+    def _reader(self):
+        """A StoreReader for one request, closed when the request is answered."""
+        return contextlib.closing(StoreReader(str(self.directory)))
+
+    @staticmethod
+    def _get_run(reader: StoreReader, run_id: str) -> dict:
+        try:
+            return reader.get_run(run_id)
+        except RunNotFound as exc:
+            raise HTTPException(404, str(exc)) from None
+
+    def _html(self, name: str, status_code: int = 200, **context) -> HTMLResponse:
+        return HTMLResponse(self.env.get_template(name).render(**context), status_code=status_code,
+                            headers={"Cache-Control": "no-store"})
+
+    def _message(self, title: str, message: str, status_code: int) -> HTMLResponse:
+        return self._html("message.html", status_code=status_code, title=title, message=message)
+
+    @staticmethod
+    def _json(value, status_code: int = 200) -> Response:
+        return Response(dumps(value), status_code=status_code, media_type="application/json",
+                        headers={"Cache-Control": "no-store"})
+
+
+__all__ = ["create_app"]

@@ -1,0 +1,101 @@
+"""What the run and compare pages show, computed from run dicts: tables' rows and charts' figures."""
+
+from __future__ import annotations
+
+import math
+
+from autotrack.curves import downsample
+from autotrack.terminal import duration, flat, number, text
+from autotrack.ui.charts import (CURVE_POINTS, curve_figures, importance_figures, metric_bar_figures,
+                                 overlaid_curve_figures)
+
+CHILD_METRIC_COLUMNS = 4
+
+
+def metric_rows(history: dict[str, list]) -> list[dict]:
+    """Latest, min, max and point count of each metric, over every stored point."""
+    rows = []
+    for key, points in history.items():
+        values = [value for _, value in points if isinstance(value, (int, float)) and math.isfinite(value)]
+        rows.append({"key": key, "latest": number(points[-1][1]) if points else "",
+                     "min": number(min(values)) if values else "",
+                     "max": number(max(values)) if values else "", "points": len(points)})
+    return rows
+
+
+def live_view(run: dict) -> dict:
+    """`/api/runs/<id>`: the run with each series downsampled, plus what the live page redraws."""
+    return {**run,
+            "history": {key: downsample(points, CURVE_POINTS) for key, points in run["history"].items()},
+            "points": {key: len(points) for key, points in run["history"].items()},
+            "duration_text": duration(run["duration_s"]),
+            "charts": curve_figures(run["history"]),
+            "metric_rows": metric_rows(run["history"])}
+
+
+def run_view(run: dict, children: list[dict]) -> dict:
+    """Everything the run page lays out, besides the run dict itself."""
+    child_keys: dict[str, int] = {}
+    for child in children:
+        for key in child["metrics"]:
+            child_keys[key] = child_keys.get(key, 0) + 1
+    return {
+        "metric_rows": metric_rows(run["history"]),
+        "curves": curve_figures(run["history"]),
+        "importances": importance_figures(run["importances"]),
+        "timings": [(key, _timing(key, value)) for key, value in flat(run["timings"]).items()],
+        "context": context_rows(run["context"]),
+        "packages": sorted((run["context"].get("packages") or {}).items()),
+        "children": children,
+        "child_metrics": sorted(child_keys, key=lambda key: (-child_keys[key], key))[:CHILD_METRIC_COLUMNS],
+        "params": [(key, text(value)) for key, value in run["params"].items()],
+    }
+
+
+def context_rows(context: dict) -> list[tuple[str, str]]:
+    """Where and how the run ran, one (label, text) a line; packages get their own table."""
+    rows = []
+    git = context.get("git")
+    if git:
+        state = " (dirty: uncommitted changes)" if git.get("dirty") else ""
+        rows += [("git commit", f"{git.get('commit') or ''}{state}"), ("git branch", git.get("branch") or ""),
+                 ("git remote", git.get("remote") or ""), ("git root", git.get("root") or "")]
+    elif "git" in context:
+        rows.append(("git", "not a git repository"))
+    python = context.get("python") or {}
+    if python:
+        rows.append(("python", f"{python.get('implementation') or ''} {python.get('version') or ''} "
+                               f"({python.get('executable') or ''})".strip()))
+    for key in ("platform", "machine", "host", "user", "pid", "cwd", "script", "module"):
+        if context.get(key) not in (None, ""):
+            rows.append((key, text(context[key])))
+    if context.get("argv"):
+        rows.append(("argv", " ".join(text(arg) for arg in context["argv"])))
+    for key, value in (context.get("env") or {}).items():
+        rows.append((f"env {key}", text(value)))
+    known = {"git", "python", "platform", "machine", "host", "user", "pid", "cwd", "script", "module",
+             "argv", "env", "packages"}
+    for key, value in context.items():  # sections added by plugins
+        if key not in known:
+            rows.append((key, text(value)))
+    return rows
+
+
+def compare_view(comparison: dict, runs: list[dict]) -> dict:
+    """The compare page's charts and the best marks of its metrics table."""
+    return {
+        "bars": metric_bar_figures(comparison),
+        "curves": overlaid_curve_figures(runs),
+        "metric_cells": {key: [{"text": number(value), "best": index in metric["best"]}
+                               for index, value in enumerate(metric["values"])]
+                         for key, metric in comparison["metrics"].items()},
+    }
+
+
+def _timing(key: str, value) -> str:
+    if isinstance(value, float) and key.endswith("_s"):
+        return f"{value:.4g}s"
+    return text(value)
+
+
+__all__ = ["metric_rows", "live_view", "run_view", "context_rows", "compare_view"]
