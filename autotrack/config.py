@@ -48,6 +48,11 @@ FIELDS: dict[str, Field] = {field.name: field for field in (
           "they are exported to from it, e.g. `local,mlflow`"),
     Field("mlflow_tracking_uri", "optional text", None, "the MLflow backend's server; default: "
           "MLFLOW_TRACKING_URI"),
+    Field("notify_url", "optional text", None, "incoming-webhook URL (Slack, Teams) that alerts are "
+          "POSTed to"),
+    Field("notify_on", "names", ("run_failed", "run_killed", "metric_not_finite"),
+          "the alert events that fire"),
+    Field("notify_metrics", "names", ("*",), "metric keys (fnmatch patterns) watched for NaN/inf"),
 )}
 
 ENV_PREFIX = "AUTOTRACK_"
@@ -78,6 +83,9 @@ class Settings:
     git_diff_max_bytes: int
     max_artifact_mb: float
     plugin_autoload: bool
+    notify_url: str | None
+    notify_on: tuple[str, ...]
+    notify_metrics: tuple[str, ...]
 
     def __init__(self, **values):
         unknown = set(values) - set(FIELDS)

@@ -8,6 +8,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from autotrack.integration import Integration
+    from autotrack.notify import Alert
     from autotrack.run import Run
     from autotrack.stores.base import Store
     from autotrack.tracked_calls import Call
@@ -139,3 +140,16 @@ def autotrack_run_started(run: Run) -> None:
 @hookspec
 def autotrack_run_finished(run: Run) -> None:
     """Called on the caller's thread when a run ends; `run.status` is finished, failed or killed."""
+
+
+@hookspec
+def autotrack_notify(alert: Alert) -> None:
+    """Called on autotrack's background notify thread, never the training thread, for each alert:
+    a run that failed or was killed, or a watched metric logged as NaN/inf (`notify_on`,
+    `notify_metrics`). `alert` is an `autotrack.notify.Alert` (frozen: event, run_id, run_name,
+    experiment, status, error, metric, host, user, script, time, and `text`, one human line).
+
+    Every implementation is called, one after another, in the order alerts were raised. Deliver
+    it (a chat message, a page); slow is fine, but an exit waits at most `exit_timeout`. An
+    exception is logged once per plugin and never reaches the training script.
+    """

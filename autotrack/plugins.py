@@ -187,14 +187,16 @@ def _collect_registrations(loaded: LoadedPlugins, raise_errors: bool) -> None:
                 _checked("backend", info, name, factory)))
         except Exception as exc:
             _broken(loaded, impl.plugin_name, exc, raise_errors)
-    for impl in manager.hook.autotrack_collect_context.get_hookimpls():
-        info = loaded.infos.get(impl.plugin_name)
-        if info is not None:
-            _add_kind(info, "context")
+    for kind, caller in (("context", manager.hook.autotrack_collect_context),
+                         ("notifier", manager.hook.autotrack_notify)):
+        for impl in caller.get_hookimpls():
+            info = loaded.infos.get(impl.plugin_name)
+            if info is not None:
+                _add_kind(info, kind)
 
 
 def _add_kind(info: PluginInfo, kind: str) -> None:
-    """`kind` lists what a plugin provides: "integration", "store", "context" or several."""
+    """`kind` lists what a plugin provides: "integration", "store", "context", "notifier" or several."""
     kinds = [] if info.kind == "plugin" else info.kind.split(", ")
     if kind not in kinds:
         info.kind = ", ".join([*kinds, kind])

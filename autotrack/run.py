@@ -96,14 +96,15 @@ class Run:
                 warn_once(f"metric-type:{key}", "metric %r has a non-numeric value %r; skipped",
                           key, value)
                 continue
-            if not math.isfinite(number):
-                warn_once(f"metric-finite:{key}", "metric %r is %s; stored as such (NaN reads back "
-                          "as null)", key, number)
             if step is None:
                 at = self._steps.get(key, -1) + 1
                 self._steps[key] = at
             else:
                 at = int(step)
+            if not math.isfinite(number):
+                warn_once(f"metric-finite:{key}", "metric %r is %s; stored as such (NaN reads back "
+                          "as null)", key, number)
+                self._session.metric_not_finite(self, key, number, at)
             append((run_id, key if type(key) is str else str(key), number, at, now))
         writer = self._writer
         if writer._thread is None:

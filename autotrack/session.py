@@ -10,7 +10,7 @@ import threading
 import time
 TYPE_CHECKING = False  # typing itself costs ~2 ms at enable(); annotations are strings here
 
-from autotrack import config
+from autotrack import config, sigterm
 from autotrack.patching import Patch, PostImportHooks, all_subclasses, patch_attribute, watch_subclasses
 from autotrack.safety import background_errors, guard, is_strict, logger, report, set_strict, warn_once
 
@@ -44,6 +44,7 @@ class Session:
         self._stores: list | None = None
         self._export_backends: tuple[str, ...] | None = None
         self._exporter = None  # export.BackgroundExporter, started with the first exported run
+        self._notifier = None  # notify.Notifier, made with the first alert
         self._store_path_for: tuple | None = None  # (settings, absolute store path)
         # id(model) -> (weak reference, run): predict calls find their model's run here.
         self.model_runs: dict[int, tuple[Any, Run]] = {}
@@ -116,6 +117,11 @@ class Session:
                 return
             self.enabled = True
             self._import_hooks.install()
+            sigterm.install(self)
+            if settings.notify_url or settings.notify_on != config.FIELDS["notify_on"].default:
+                from autotrack import notify
+
+                notify.check_settings(settings)
             from autotrack import plugin_cache
 
             watch = None if self.plugins is not None else plugin_cache.load(settings)
@@ -143,6 +149,7 @@ class Session:
                 return
             self.enabled = False
             self._import_hooks.uninstall()
+            sigterm.uninstall(self)
             for patch in reversed(self._patches):
                 patch.restore()
             self._patches.clear()
@@ -214,6 +221,8 @@ class Session:
         return run
 
     def run_ended(self, run: Run) -> None:
+        from autotrack.run import FINISHED
+
         self._open_runs.pop(run.id, None)
         if self._exporter is not None:
             self._exporter.wake()
@@ -221,12 +230,31 @@ class Session:
             return
         with guard("run_finished hooks"):
             self.plugins.hook.autotrack_run_finished(run=run)
+        if run.status != FINISHED:
+            with guard("raising an alert"):
+                self.notifier.run_ended(run, nested=run.parent_id in self._open_runs)
         if self._inherited is not None:
             # A worker process is often ended without its exit handlers (Pool.terminate()):
             # what it recorded is written before its caller gets the result.
             self.writer.flush(self.settings.exit_timeout)
         else:
             self.writer.wake()
+
+    @property
+    def notifier(self):
+        """The alert dispatcher (autotrack/notify): imported and made on the first alert."""
+        if self._notifier is None:
+            from autotrack.notify import Notifier
+
+            with self._lock:
+                if self._notifier is None:
+                    self._notifier = Notifier(self)
+        return self._notifier
+
+    def metric_not_finite(self, run: Run, key, value: float, step: int) -> None:
+        """A metric point was NaN or ±inf (called from run.log_metrics, off its fast path)."""
+        with guard("raising an alert"):
+            self.notifier.metric_not_finite(run, str(key), value, step)
 
     def last_run(self) -> Run | None:
         return active_run.get() or self._last_run.get()
@@ -531,6 +559,8 @@ class Session:
 
     def flush(self, timeout: float | None = None) -> bool:
         done = self._writer.flush(timeout) if self._writer is not None else True
+        if self._notifier is not None:
+            done = self._notifier.drain(timeout) and done
         if background_errors and is_strict():
             errors = "\n".join(background_errors)
             background_errors.clear()
@@ -557,16 +587,31 @@ class Session:
         """At exit: runs still open end as finished, or as failed with the uncaught exception."""
         from autotrack.run import FINISHED, status_for
 
-        for run in list(self._open_runs.values()):
+        # Innermost first: a nested run ends while its outer run is open, so only the outer alerts.
+        for run in reversed(list(self._open_runs.values())):
             if self._uncaught is not None:
                 run.end(status_for(self._uncaught), self._uncaught)
             else:
                 run.end(FINISHED)
 
+    def end_open_runs_killed(self, why: str, grace: float, since: float) -> None:
+        """SIGTERM (autotrack/sigterm.py): open runs end as killed; their records and alerts go
+        out within `grace` seconds of `since`, and never longer than exit_timeout."""
+        from autotrack.run import KILLED
+
+        for run in reversed(list(self._open_runs.values())):
+            run.end(KILLED, why)
+        deadline = since + min(grace, self.settings.exit_timeout if self.settings else 10.0)
+        if self._writer is not None:
+            self._writer.flush(max(0.0, deadline - time.monotonic()))
+        if self._notifier is not None:
+            self._notifier.drain(max(0.0, deadline - time.monotonic()))
+
     def _after_fork(self) -> None:
         # The parent's queued records and database connection belong to the parent.
         self._stores = None  # the parent's database connection must not be used here
         self._exporter = None  # nor its export thread, which does not exist in the child
+        self._notifier = None  # nor its alerts and notify thread
         self.contexts.reset()
         self._latency = []
         self._open_runs = {}
@@ -582,6 +627,11 @@ class Session:
                 logger().warning("autotrack: %d records were not written within exit_timeout=%ss;"
                                  " the runs they belong to may be incomplete",
                                  self._writer.pending(), timeout)
+            # Alerts were being sent meanwhile; those of runs the exit just ended are sent now.
+            if self._notifier is not None and not self._notifier.drain(deadline - time.monotonic()):
+                from autotrack.notify import warn_undelivered
+
+                warn_undelivered(self._notifier, timeout)
             if self._exporter is not None and not self._exporter.finish(deadline - time.monotonic()) \
                     and not self._exporter.warned:  # an outage is reported once, not again here
                 logger().warning("autotrack: some runs were not exported to %s within exit_timeout="
@@ -589,11 +639,24 @@ class Session:
                                  ", ".join(self.export_backends()), timeout)
         except Exception as exc:
             report("exit", exc)
+        if isinstance(self._uncaught, KeyboardInterrupt) and not hasattr(sys, "ps1"):
+            _rearm_sigint_exit()
         if background_errors and is_strict():
             sys.stderr.write("autotrack STRICT: tracking errors on the writer thread:\n")
             sys.stderr.write("\n".join(background_errors) + "\n")
             sys.stderr.flush()
             os._exit(70)
+
+
+def _rearm_sigint_exit() -> None:
+    """After an uncaught KeyboardInterrupt, CPython exits by SIGINT (status -2, 130 in a shell)
+    only while a flag of its own is set, and every exec() of a string clears it: a namedtuple or
+    dataclass made at exit (an import by a notifier) would turn the status into 1. Executing a
+    string that raises KeyboardInterrupt sets the flag again."""
+    try:
+        exec("raise KeyboardInterrupt")
+    except KeyboardInterrupt:
+        pass
 
 
 class Tracked:

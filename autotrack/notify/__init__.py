@@ -1,0 +1,224 @@
+"""Failure alerts: what an alert is, when one fires, and its delivery to notifiers off the training thread.
+
+Imported on first use (an alert, or `enable()` with notification settings), never at
+`import autotrack`: `dataclasses` alone costs milliseconds that every start-up would pay.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import math
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from autotrack.safety import logger, report_background, warn_once
+
+if TYPE_CHECKING:
+    from autotrack.config import Settings
+    from autotrack.run import Run
+    from autotrack.session import Session
+
+RUN_FAILED, RUN_KILLED, METRIC_NOT_FINITE = "run_failed", "run_killed", "metric_not_finite"
+EVENTS = (RUN_FAILED, RUN_KILLED, METRIC_NOT_FINITE)
+_TEXT_ERROR_CHARS = 300  # the human line stays one short line; `error` keeps the whole text
+
+
+@dataclasses.dataclass(frozen=True)
+class Alert:
+    """One alert, as every `autotrack_notify` implementation receives it.
+
+    `event` is `run_failed`, `run_killed` or `metric_not_finite`; `metric` is
+    `{"key", "value", "step"}` for a metric event, else None; `time` is a Unix timestamp (the
+    run's end, or when the metric was logged). Every text field may hold untrusted content (run
+    names, error messages): escape it for whatever displays it.
+    """
+
+    event: str
+    run_id: str
+    run_name: str | None
+    experiment: str
+    status: str
+    error: str | None
+    metric: dict[str, Any] | None
+    host: str
+    user: str | None
+    script: str | None
+    time: float
+
+    @property
+    def text(self) -> str:
+        """One human line: `autotrack: run "rf-depth-3" (iris) failed on host: ValueError: ...`."""
+        run = f'run "{self.run_name}"' if self.run_name else f"run {self.run_id[:8]}"
+        where = f"autotrack: {run} ({self.experiment})"
+        if self.event == METRIC_NOT_FINITE and self.metric:
+            return (f"{where} logged {self.metric['key']} = {self.metric['value']} "
+                    f"at step {self.metric['step']} on {self.host}")
+        verb = "was killed" if self.event == RUN_KILLED else "failed"
+        error = _one_line(self.error or self.status)
+        return f"{where} {verb} on {self.host}: {error}"
+
+    def as_dict(self) -> dict[str, Any]:
+        """Every field and `text`, JSON-safe (a NaN metric value becomes the string "nan")."""
+        fields = dataclasses.asdict(self)
+        if self.metric is not None:
+            value = self.metric.get("value")
+            if isinstance(value, float) and not math.isfinite(value):
+                fields["metric"] = {**self.metric, "value": str(value)}
+        fields["text"] = self.text
+        return fields
+
+
+def _one_line(error: str) -> str:
+    """The error's first line (`ValueError: Input X contains NaN.`), cut to a chat line's length."""
+    line = error.strip().split("\n", 1)[0].strip().removesuffix(":")
+    return line if len(line) <= _TEXT_ERROR_CHARS else line[:_TEXT_ERROR_CHARS - 1] + "…"
+
+
+def check_settings(settings: Settings) -> None:
+    """At enable(): unknown event names and an unusable URL are one warning each, never an error."""
+    unknown = [name for name in settings.notify_on if name not in EVENTS]
+    if unknown:
+        warn_once("notify-on", "notify_on names %s, which is not an alert event (known: %s); ignored",
+                  ", ".join(unknown), ", ".join(EVENTS))
+    if settings.notify_url:
+        from autotrack.notify.webhook import check_url
+
+        check_url(settings.notify_url)
+
+
+class Notifier:
+    """Decides which runs and metrics raise alerts, and delivers them on one daemon thread (FIFO).
+
+    The training thread only appends to a queue; building the alert and calling every
+    `autotrack_notify` implementation happen on the `autotrack-notify` thread. Each
+    implementation's exception is reported once per plugin and recorded for strict mode, as the
+    writer thread's errors are; it never reaches the training script.
+    """
+
+    def __init__(self, session: Session):
+        self._session = session
+        self._queue: collections.deque = collections.deque()
+        self._wake = threading.Condition()  # RLock inside: a signal handler may re-enter it
+        self._pending = 0
+        self._thread: threading.Thread | None = None
+        self._metrics_alerted: set[tuple[str, str]] = set()
+        self._origin = _origin()  # (host, user, script): the same for every alert of the process
+
+    # -- training thread: cheap decisions and a queue append ----------------------------------
+    def run_ended(self, run: Run, nested: bool) -> None:
+        """A run ended failed or killed. A run nested in another open run of this process stays
+        quiet: the outer run ends too, failed or killed with the same error, and fires once."""
+        from autotrack.run import FAILED, KILLED
+
+        event = {FAILED: RUN_FAILED, KILLED: RUN_KILLED}.get(run.status)
+        if event is None or nested or run.source == "child" or not self._wanted(event):
+            return
+        self._put(event, run, run.error, None, run.end_time or time.time())
+
+    def metric_not_finite(self, run: Run, key: str, value: float, step: int) -> None:
+        """A metric logged as NaN or ±inf: one alert per run and key, for watched keys only."""
+        seen = (run.id, key)
+        if seen in self._metrics_alerted or run.source == "child":
+            return
+        self._metrics_alerted.add(seen)
+        if not self._wanted(METRIC_NOT_FINITE) or not self._watched(key):
+            return
+        self._put(METRIC_NOT_FINITE, run, None, {"key": key, "value": value, "step": step}, time.time())
+
+    def _wanted(self, event: str) -> bool:
+        settings = self._session.settings
+        return settings is not None and event in settings.notify_on and self._has_notifiers()
+
+    def _watched(self, key: str) -> bool:
+        from fnmatch import fnmatchcase
+
+        return any(fnmatchcase(key, pattern) for pattern in self._session.settings.notify_metrics)
+
+    def _has_notifiers(self) -> bool:
+        plugins = self._session.plugins
+        return plugins is not None and bool(plugins.hook.autotrack_notify.get_hookimpls())
+
+    def _put(self, event: str, run: Run, error: str | None, metric: dict | None, when: float) -> None:
+        fields = dict(event=event, run_id=run.id, run_name=run.name, experiment=run.experiment,
+                      status=run.status, error=error, metric=metric, time=when)
+        with self._wake:
+            self._queue.append(fields)
+            self._pending += 1
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="autotrack-notify", daemon=True)
+                self._thread.start()
+            self._wake.notify_all()
+
+    def drain(self, timeout: float | None) -> bool:
+        """Wait until every queued alert was handed to every notifier; False if `timeout` ran out."""
+        deadline = None if timeout is None else time.monotonic() + max(0.0, timeout)
+        with self._wake:
+            while self._pending:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._wake.wait(left)
+        return True
+
+    def pending(self) -> int:
+        return self._pending
+
+    # -- the notify thread ------------------------------------------------------------------
+    def _loop(self) -> None:
+        from autotrack.tracked_calls import mark_thread_internal
+
+        mark_thread_internal()  # a notifier's own calls (a fit, a request) are never tracked
+        while True:
+            with self._wake:
+                while not self._queue:
+                    self._wake.wait()
+                fields = self._queue.popleft()
+            try:
+                self._deliver(self._alert(fields))
+            except Exception as exc:  # building the alert: ours, and the thread must live on
+                report_background("building an alert", exc)
+            finally:
+                with self._wake:
+                    self._pending -= 1
+                    self._wake.notify_all()
+
+    def _alert(self, fields: dict) -> Alert:
+        host, user, script = self._origin
+        return Alert(host=host, user=user, script=script, **fields)
+
+    def _deliver(self, alert: Alert) -> None:
+        """Every implementation, the last registered first (as pluggy calls them), each on its own:
+        one notifier that raises does not keep the alert from the others."""
+        for impl in reversed(self._session.plugins.hook.autotrack_notify.get_hookimpls()):
+            if getattr(impl, "hookwrapper", False) or getattr(impl, "wrapper", False):
+                continue
+            try:
+                impl.function(**{name: alert for name in impl.argnames if name == "alert"})
+            except Exception as exc:
+                report_background(f"the autotrack_notify hook of plugin {impl.plugin_name!r}", exc)
+
+
+def _origin() -> tuple[str, str | None, str | None]:
+    """Host, user and the script's absolute path (None for `python -c`, a notebook)."""
+    import getpass
+    import os
+    import socket
+    import sys
+
+    try:
+        user = getpass.getuser()
+    except Exception:  # a container's UID without a passwd entry
+        user = None
+    script = sys.argv[0] if sys.argv and sys.argv[0] and os.path.isfile(sys.argv[0]) else None
+    return socket.gethostname(), user, os.path.abspath(script) if script else None
+
+
+def warn_undelivered(notifier: Notifier, timeout: float) -> None:
+    logger().warning("autotrack: %d alerts were not sent within exit_timeout=%ss",
+                     notifier.pending(), timeout)
+
+
+__all__ = ["Alert", "Notifier", "EVENTS", "RUN_FAILED", "RUN_KILLED", "METRIC_NOT_FINITE",
+           "check_settings"]
