@@ -146,8 +146,19 @@ def _compare_datasets(runs: list[dict]) -> list[dict]:
             "fingerprints": fingerprints,
             "shapes": [[d.get("rows"), d.get("columns")] if d else None for d in found],
             "same": None not in fingerprints and len(set(fingerprints)) == 1,
+            "verdict": _data_verdict(fingerprints),
         })
     return out
+
+
+def _data_verdict(fingerprints: list) -> str:
+    """"same", "different", or "unknown" when a run lacks the dataset or its fingerprint (a file
+    path, a LightGBM Dataset whose raw data was freed): two different fingerprints are proof of
+    different data, a missing one is not."""
+    known = {fingerprint for fingerprint in fingerprints if fingerprint is not None}
+    if len(known) > 1:
+        return "different"
+    return "same" if None not in fingerprints else "unknown"
 
 
 def _compare_code(runs: list[dict]) -> dict:

@@ -88,12 +88,13 @@ def _print_datasets(datasets: list[dict], heads: list[str]) -> None:
     print_table(["dataset", *heads, ""], rows, title="datasets (fingerprint, rows×columns)")
 
 
+_DATA_VERDICTS = {"same": "same data", "different": "DIFFERENT data", "unknown": "cannot tell"}
+
+
 def _data_verdict(dataset: dict) -> str:
-    if dataset["same"]:
-        return "same data"
-    if None in dataset["fingerprints"]:
+    if dataset["verdict"] == "unknown" and None in dataset["shapes"]:
         return "not in every run"
-    return "DIFFERENT data"
+    return _DATA_VERDICTS[dataset["verdict"]]
 
 
 def _dataset_cell(fingerprint: str | None, shape: list | None) -> str:

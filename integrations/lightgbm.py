@@ -17,7 +17,7 @@ import sys
 from autotrack.integration import Integration, Target
 from autotrack.integrations.lightgbm_callback import (
     CV_RUN, TRAIN_RUN, AutotrackCallback, _is_dataset, _is_instance, describe_lightgbm_dataset,
-    feature_importances, model_artifact, record_training_end,
+    feature_importances, given_label, model_artifact, record_training_end,
 )
 from autotrack.plugins import hookimpl
 
@@ -49,7 +49,7 @@ def _training_data(args, kwargs) -> dict:
     train_set = args[1] if len(args) > 1 else kwargs.get("train_set")
     if not _is_dataset(train_set):
         return {"X": train_set}
-    return {"X": train_set, "y": train_set.label, "sample_weight": train_set.weight}
+    return {"X": train_set, "y": given_label(train_set), "sample_weight": train_set.weight}
 
 
 def _prediction_data(args, kwargs) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import os
 import sys
+import weakref
 from time import perf_counter
 
 from autotrack.callbacks import RunHandle, guarded, tracked_call_run
@@ -279,6 +280,31 @@ def _write_text(path: str, text: str) -> None:
 
 
 # -- datasets ---------------------------------------------------------------------------------------
+# Dataset -> its description from the raw data: a Dataset trained on again after LightGBM freed
+# that data (free_raw_data, the default) keeps its fingerprint, so runs on it compare as same data.
+_with_raw_data: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def given_label(dataset):
+    """The label as the user gave it: once built, a Dataset holds it as float32, which would
+    fingerprint as other data on a second fit. Kept while the Dataset's label stays equal to it."""
+    label, given = dataset.label, _given_labels.get(dataset)
+    if given is not None and label is not None and label is not given:
+        import numpy as np
+
+        try:
+            if np.array_equal(np.asarray(given, dtype=np.float32), np.asarray(label, dtype=np.float32)):
+                return given
+        except (TypeError, ValueError):
+            pass
+    if label is not None:
+        _given_labels[dataset] = label
+    return label
+
+
+_given_labels: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def describe_lightgbm_dataset(dataset, role: str, name: str | None) -> dict:
     """A Dataset by the raw data it was built from (rows, columns, fingerprint, as the core
     describes arrays and frames), with LightGBM's feature names; once LightGBM freed the raw data
@@ -288,6 +314,9 @@ def describe_lightgbm_dataset(dataset, role: str, name: str | None) -> dict:
     raw = dataset.data
     if raw is not None and not isinstance(raw, (str, os.PathLike)):
         description = describe_dataset(raw, role, name)
+        _with_raw_data[dataset] = dict(description)
+    elif dataset in _with_raw_data:  # its raw data was freed after an earlier fit described it
+        description = {**_with_raw_data[dataset], "role": role, "name": name}
     else:
         constructed = getattr(dataset, "_handle", None) is not None
         description = {"role": role, "name": name, "fingerprint": None,

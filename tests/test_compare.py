@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from autotrack.compare import metric_goal
+from autotrack.compare import compare_runs, metric_goal
 
 pytest.importorskip("sklearn")
 
@@ -206,3 +206,13 @@ def test_metric_goal_reads_the_metric_name():
     for key in ("accuracy", "val_accuracy", "valid_0.auc", "train.f1", "r2", "cv.test_score",
                 "neg_mean_squared_error", "holdout.precision", "quality", "samples_per_s"):
         assert metric_goal(key) == "max", key
+
+
+def test_a_missing_fingerprint_is_unknown_data_not_different_data():
+    def run(*fingerprints):
+        return {"id": "x", "datasets": [{"role": "train.X", "fingerprint": fp, "rows": 10, "columns": 2}
+                                        for fp in fingerprints]}
+
+    verdicts = [compare_runs([run(a), run(b)])["datasets"][0]["verdict"]
+                for a, b in (("f1", "f1"), ("f1", "f2"), ("f1", None), (None, None))]
+    assert verdicts == ["same", "different", "unknown", "unknown"]

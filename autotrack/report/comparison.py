@@ -87,7 +87,7 @@ def _datasets(compared: dict, labels: list[str]) -> Section | None:
     for dataset in datasets:
         cells = [f"{fingerprint[:12]} ({shape[0]}×{shape[1]})" if fingerprint and shape else (fingerprint or "—")
                  for fingerprint, shape in zip(dataset["fingerprints"], dataset["shapes"])]
-        rows.append([dataset["role"], dataset.get("name") or "", "same" if dataset["same"] else "different",
+        rows.append([dataset["role"], dataset.get("name") or "", dataset["verdict"],
                      *cells])
     return _section("Datasets", "datasets", [
         Table(["role", "name", "data", *labels], rows, caption="fingerprint (rows × columns)")])

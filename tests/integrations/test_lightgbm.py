@@ -185,6 +185,20 @@ def test_train_datasets_are_fingerprinted_as_the_raw_data(trained):
     assert "valid.training" not in datasets  # the training data evaluated as a set is train.X
 
 
+def test_a_dataset_trained_on_again_after_lightgbm_freed_its_data_keeps_its_fingerprint(run_script, store, cli):
+    run_script(script(DATA, """
+        data = lgb.Dataset(X_train, y_train)  # free_raw_data=True: X_train is dropped once built
+        for leaves in (7, 15):
+            lgb.train({**PARAMS, "num_leaves": leaves}, data, num_boost_round=3)
+        assert data.data is None
+    """))
+    first, second = [run for run in stored_runs(store) if run["name"] == "lightgbm.train"]
+    assert first["datasets"][0]["fingerprint"] is not None
+    assert [d["fingerprint"] for d in second["datasets"]] == [d["fingerprint"] for d in first["datasets"]]
+    compared = cli("compare", first["id"], second["id"], "--json")
+    assert {d["role"]: d["verdict"] for d in compared["datasets"]} == {"train.X": "same", "train.y": "same"}
+
+
 def test_train_timings_count_iterations_and_predict_calls(trained):
     _, truth, run = trained
     timings = run["timings"]
