@@ -23,7 +23,6 @@ def command(args, store_directory: str) -> int:
         raise UserError(str(exc)) from None
     try:
         import jinja2  # noqa: F401
-        import plotly  # noqa: F401
         import starlette  # noqa: F401
         import uvicorn
     except ImportError as exc:

@@ -88,12 +88,14 @@ def test_a_port_in_use_is_one_line_with_a_hint(trained_store):
 
 
 def test_plotly_is_served_from_the_package_and_cached(dashboard):
-    with urllib.request.urlopen(dashboard.url + "static/plotly.min.js", timeout=10) as response:
+    from autotrack.ui.app import PLOTLY_JS, PLOTLY_JS_VERSION
+
+    with urllib.request.urlopen(dashboard.url + f"static/plotly-basic-{PLOTLY_JS_VERSION}.min.js",
+                                timeout=10) as response:
         body = response.read()
         assert "max-age" in response.headers["Cache-Control"]
-    from plotly.offline import get_plotlyjs
-
-    assert body.decode() == get_plotlyjs()
+    assert body == PLOTLY_JS.read_bytes()
+    assert f"plotly.js (basic - minified) v{PLOTLY_JS_VERSION}" in body[:200].decode()
 
 
 def test_the_json_api_answers_the_runs_page_query(dashboard, listed_runs):

@@ -1,8 +1,6 @@
-"""A run with 100,000 metric points: the run page draws thinned curves, quickly, from every point."""
+"""A run with 100,000 metric points: the run page draws thinned curves from every point."""
 
 from __future__ import annotations
-
-import time
 
 import pytest
 from ui_helpers import Dashboard, autotrack_cli, run_python
@@ -39,22 +37,12 @@ def long_run(tmp_path_factory):
     assert server.stop() == 0
 
 
-def open_run(page, url: str) -> float:
-    started = time.monotonic()
-    page.goto(url)
-    page.wait_for_function("document.querySelectorAll('#curves .js-plotly-plot').length === 1")
-    return time.monotonic() - started
-
-
-def test_the_page_of_a_100000_point_run_draws_thinned_curves_within_2_seconds(long_run, page, screenshot):
+def test_the_page_of_a_100000_point_run_draws_thinned_curves(long_run, page, screenshot):
+    # How fast it draws is measured by benchmarks/ui.py (BENCHMARKS.md), not asserted here.
     server, run = long_run
     assert sum(len(points) for points in run["history"].values()) == 2 * STEPS
-    url = f"{server.url}runs/{run['id']}"
-    first = open_run(page, url)  # the first page also compiles plotly.js (4.8 MB) once
-    assert first < 10, f"the first load took {first:.2f}s"
-    again = open_run(page, url)
-    print(f"100,000-point run page: {first:.2f}s first, {again:.2f}s after")
-    assert again < 2, f"the run page took {again:.2f}s"
+    page.goto(f"{server.url}runs/{run['id']}")
+    page.wait_for_function("document.querySelectorAll('#curves .js-plotly-plot').length === 1")
 
     (chart,) = page.evaluate(CURVES)
     assert sorted(trace["name"] for trace in chart) == ["train_loss", "val_loss"]
