@@ -31,7 +31,7 @@ test: install browser
 
 # The benchmark has its own venv, so that MLflow (its comparison) never lands in the test venv.
 BENCH_VENV ?= .venv-bench
-bench:
+bench: browser
 	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
 	test $(BENCH_VENV)/.installed -nt pyproject.toml || { \
 	  $(BENCH_VENV)/bin/python -m pip install -q --upgrade pip && \
@@ -40,6 +40,7 @@ bench:
 	$(BENCH_VENV)/bin/python benchmarks/run.py
 	$(BENCH_VENV)/bin/python benchmarks/frameworks.py
 	$(BENCH_VENV)/bin/python benchmarks/backends.py
+	$(BENCH_VENV)/bin/python benchmarks/ui.py
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) build *.egg-info examples/.autotrack
