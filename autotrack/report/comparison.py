@@ -99,8 +99,12 @@ def _code(compared: dict, labels: list[str]) -> Section:
              script or ""]
             for label, commit, branch, dirty, script in zip(labels, code["commits"], code["branches"],
                                                             code["dirty"], code["scripts"])]
-    verdict = ("same commit" if code["same_commit"] else
-               "different commits (or not in a git repository)")
+    if code["same_commit"]:
+        verdict = "same commit"
+    elif not any(code["commits"]):
+        verdict = "no git commit recorded"
+    else:
+        verdict = "different commits" if all(code["commits"]) else "a run has no git commit recorded"
     return _section("Code", "code", [Facts([("code", verdict)]),
                                      Table(["run", "commit", "branch", "dirty", "script"], rows)])
 
