@@ -12,14 +12,16 @@ from autotrack.stores.local import StoreError, connect, store_dir
 
 _SUMMARY_COLUMNS = "id, experiment, name, status, parent_id, source, start_time, end_time, error, pid, host, proc_token"
 
-# Each series' latest point: the last one written at its highest step (as in get_run's history). Two index lookups a series
-# (metrics_by_series), where grouping the points by series read every point of every run: a run
-# with a long training history cost as much as thousands of small ones. Ordered by series id, so
-# that each run's metrics keep the order they were first logged in.
-_LATEST_POINTS = (
-    "SELECT s.run_id, s.key, m.value FROM series s JOIN metrics m ON m.rowid = ("
-    "SELECT rowid FROM metrics WHERE series = s.id AND step = "
+# The rowid of series `s`'s latest point: the last one written at its highest step, as in
+# get_run's history. Two index lookups a series (metrics_by_series), where grouping the points by
+# series read every point of every run: a run with a long training history cost as much as
+# thousands of small ones. The dashboard's metric columns and filters use it too.
+LATEST_POINT_ROWID_SQL = (
+    "(SELECT rowid FROM metrics WHERE series = s.id AND step = "
     "(SELECT max(step) FROM metrics WHERE series = s.id) ORDER BY rowid DESC LIMIT 1)")
+# Ordered by series id, so that each run's metrics keep the order they were first logged in.
+_LATEST_POINTS = ("SELECT s.run_id, s.key, m.value FROM series s JOIN metrics m "
+                  f"ON m.rowid = {LATEST_POINT_ROWID_SQL}")
 
 
 class RunNotFound(LookupError):
@@ -184,4 +186,4 @@ def _json_or_text(text):
         return text
 
 
-__all__ = ["StoreReader", "RunNotFound", "StoreError", "process_gone"]
+__all__ = ["StoreReader", "RunNotFound", "StoreError", "process_gone", "LATEST_POINT_ROWID_SQL"]

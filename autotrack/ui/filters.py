@@ -8,6 +8,8 @@ import re
 import shlex
 from dataclasses import dataclass
 
+from autotrack.stores.reader import LATEST_POINT_ROWID_SQL
+
 # Longest operators first, so that `>=` is not read as `>` followed by a value `=...`.
 _CONDITION = re.compile(r"^(?P<field>[^=!<>~\s]+)\s*(?P<op>!=|>=|<=|=|>|<|~)(?P<value>.*)$", re.DOTALL)
 _NUMERIC_OPS = (">", ">=", "<", "<=")
@@ -18,11 +20,8 @@ _HELP = ("write conditions like status=failed param.max_depth=3 metric.accuracy>
          "tag.team=vision duration>10 (operators: = != > >= < <= ~ contains)")
 
 
-# The latest value of series `s`, by StoreReader's rule (the first point written at the highest
-# step, as `autotrack runs` shows it): a few lookups in metrics_by_series (series, step).
-SERIES_LATEST_SQL = ("(SELECT m.value FROM metrics m WHERE m.rowid = (SELECT rowid FROM metrics "
-                     "WHERE series = s.id AND step = (SELECT max(step) FROM metrics WHERE series = s.id) "
-                     "ORDER BY rowid LIMIT 1))")
+# The latest value of series `s`, by StoreReader's rule (as `autotrack runs` and `show` give it).
+SERIES_LATEST_SQL = f"(SELECT m.value FROM metrics m WHERE m.rowid = {LATEST_POINT_ROWID_SQL})"
 # A run's latest value of one metric (the key is the argument), through the series' unique index.
 LATEST_METRIC_SQL = f"(SELECT {SERIES_LATEST_SQL} FROM series s WHERE s.run_id = r.id AND s.key = ?)"
 # A run's param, as the JSON text the store keeps (the key is the argument): a primary-key lookup.

@@ -63,6 +63,8 @@ def test_metric_history_round_trip_with_steps_nan_and_inf(run_script, cli):
             autotrack.log_metrics({"acc": 0.75})
             autotrack.log_metrics({"bad": float("nan"), "huge": float("inf")})
             autotrack.log_metrics({"text": "not a number"})
+            autotrack.log_metrics({"rewritten": 1.0}, step=3)
+            autotrack.log_metrics({"rewritten": 2.0}, step=3)  # the same step again: the last one counts
     """, tracked=False)
     assert "metric 'bad' is nan" in result.stderr
     assert "'text' has a non-numeric value" in result.stderr
@@ -73,6 +75,8 @@ def test_metric_history_round_trip_with_steps_nan_and_inf(run_script, cli):
     assert shown["metrics"]["loss"] == pytest.approx(1 / 3)  # latest = highest step
     assert shown["metrics"]["bad"] is None and shown["metrics"]["huge"] is None  # JSON has no NaN/inf
     assert "text" not in shown["metrics"]
+    assert run["metrics"] == shown["metrics"]  # the listing and the run agree on every latest value
+    assert shown["metrics"]["rewritten"] == 2.0
 
 
 def test_python_api_reads_what_the_cli_reads(run_script, store, cli):
