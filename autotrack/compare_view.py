@@ -29,8 +29,9 @@ def _heading(run: dict) -> str:
 
 
 def _print_runs(runs: list[dict], heads: list[str]) -> None:
-    rows = [["id", *(run["id"] for run in runs)],
-            ["name", *(run["name"] or "" for run in runs)],
+    # The headings carry each run's short id (any unique prefix works in every command); the
+    # full ids are in --json.
+    rows = [["name", *(run["name"] or "" for run in runs)],
             ["experiment", *(run["experiment"] or "" for run in runs)],
             ["status", *(run["status"] for run in runs)],
             ["started", *(short_time(run["start_time"]) for run in runs)],
