@@ -47,6 +47,11 @@ def uninstall(session: Session) -> None:
 def _on_sigterm(signum, frame) -> None:
     """Runs on the main thread between two bytecodes: end open runs as killed, send their alerts
     and write the queue within GRACE_S, then die of SIGTERM as before."""
+    if signal.getsignal(signal.SIGTERM) is not _on_sigterm:
+        # A handler installed after ours called us as "the previous handler" (Lightning chains
+        # them so): without autotrack the previous one was SIG_DFL, which nobody calls, and the
+        # program goes on its own way to its end. So does it here.
+        return
     try:
         session = _installed.get("session")
         if session is not None and os.getpid() == _installed.get("pid"):  # a forked child dies at once

@@ -204,6 +204,30 @@ def test_sigterm_ends_the_run_as_killed_sends_the_alert_and_dies_of_sigterm(tmp_
     assert alert["autotrack"]["error"] == "SIGTERM"
 
 
+def test_a_sigterm_handler_that_chains_the_previous_one_runs_its_course_as_without_autotrack(run_script, webhook):
+    # Lightning's signal connector installs its handler over whatever is there and calls that one
+    # too. Without autotrack "whatever is there" is SIG_DFL, never called: the program goes on.
+    server = webhook()
+    result = run_script("""
+        import os, signal, autotrack
+        previous = signal.getsignal(signal.SIGTERM)
+        received = []
+
+        def graceful(signum, frame):
+            received.append(signum)
+            if callable(previous):
+                previous(signum, frame)
+
+        signal.signal(signal.SIGTERM, graceful)
+        with autotrack.start_run(name="graceful"):
+            os.kill(os.getpid(), signal.SIGTERM)
+            autotrack.log_metric("after_sigterm", 1.0)
+        print("stopped gracefully" if received else "no signal")
+    """, env=notify_env(server.url))
+    assert result.returncode == 0 and result.stdout == "stopped gracefully\n"
+    assert server.requests == []  # the run finished: nothing to alert
+
+
 # -- metric_not_finite --------------------------------------------------------------------------
 NAN_LOSS = """
 import autotrack
