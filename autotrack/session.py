@@ -85,6 +85,11 @@ class Session:
             self._register_exit()
         return self.settings
 
+    @property
+    def started_by_a_run(self) -> bool:
+        """This process was started inside another process's tracked run (a worker, a subprocess)."""
+        return self._inherited is not None
+
     def _with_inherited(self, settings: config.Settings, overrides: dict) -> config.Settings:
         """A child process records into its parent's store and experiment, unless this process
         was given its own (enable() or its own AUTOTRACK_DIR / AUTOTRACK_EXPERIMENT)."""

@@ -27,6 +27,11 @@ _installed: dict = {}  # "session", and "pid": the process that installed the ha
 def install(session: Session) -> None:
     if threading.current_thread() is not threading.main_thread():
         return  # signal.signal() only works there
+    if session.started_by_a_run:
+        # A pool worker or subprocess of a tracked run is its parent's to stop: Pool.terminate()
+        # sends SIGTERM and waits for it to die at once, as it did before autotrack, and the
+        # parent's run reports how the work ended.
+        return
     try:
         if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
             return  # the program's own handler (or SIG_IGN) stays in charge

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from scripting import all_runs, script
+from scripting import all_runs, printed, script
 
 pytest.importorskip("sklearn")
 
@@ -226,6 +226,24 @@ def test_a_sigterm_handler_that_chains_the_previous_one_runs_its_course_as_witho
     """, env=notify_env(server.url))
     assert result.returncode == 0 and result.stdout == "stopped gracefully\n"
     assert server.requests == []  # the run finished: nothing to alert
+
+
+def test_worker_processes_of_a_run_keep_the_default_sigterm(run_script):
+    # Pool.terminate() stops its workers with SIGTERM and waits for them: they die at once, as
+    # they did before autotrack; the parent process, which the user runs, has the handler.
+    result = run_script("""
+        import json, multiprocessing, signal, autotrack
+
+        def sigterm_is_default(_):
+            return signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+        if __name__ == "__main__":
+            with autotrack.start_run(name="fan-out"):
+                with multiprocessing.get_context("spawn").Pool(1) as pool:
+                    workers = pool.map(sigterm_is_default, [0])
+            print(json.dumps({"workers": workers, "parent": sigterm_is_default(0)}))
+    """)
+    assert printed(result) == {"workers": [True], "parent": False}
 
 
 # -- metric_not_finite --------------------------------------------------------------------------
