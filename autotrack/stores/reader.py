@@ -10,7 +10,8 @@ from datetime import datetime, timezone
 from autotrack.run import KILLED, RUNNING, process_token
 from autotrack.stores.local import StoreError, connect, store_dir
 
-_SUMMARY_COLUMNS = "id, experiment, name, status, parent_id, source, start_time, end_time, error, pid, host, proc_token"
+# The runs columns run_summary() reads, in its order (the dashboard selects them too).
+SUMMARY_COLUMNS = "id, experiment, name, status, parent_id, source, start_time, end_time, error, pid, host, proc_token"
 
 # The rowid of series `s`'s latest point: the last one written at its highest step, as in
 # get_run's history. Two index lookups a series (metrics_by_series), where grouping the points by
@@ -49,13 +50,13 @@ class StoreReader:
         if parent_id is not None:
             where.append("parent_id = ?")
             args.append(parent_id)
-        sql = f"SELECT {_SUMMARY_COLUMNS} FROM runs"
+        sql = f"SELECT {SUMMARY_COLUMNS} FROM runs"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY start_time DESC, rowid DESC"
         if limit:
             sql += f" LIMIT {int(limit)}"
-        rows = [self._summary(row) for row in self._conn.execute(sql, args)]
+        rows = [run_summary(row) for row in self._conn.execute(sql, args)]
         self._attach_latest_metrics(rows, every_run=not where and not limit)
         self._attach_exports(rows)
         return rows
@@ -86,11 +87,11 @@ class StoreReader:
     def get_run(self, run_id: str) -> dict:
         full_id = self.resolve_id(run_id)
         row = self._conn.execute(
-            f"SELECT {_SUMMARY_COLUMNS}, context, timings, importances FROM runs WHERE id = ?", (full_id,)
+            f"SELECT {SUMMARY_COLUMNS}, context, timings, importances FROM runs WHERE id = ?", (full_id,)
         ).fetchone()
-        run = self._summary(row[:12])
+        run = run_summary(row[:12])
         run["context"], run["timings"], run["importances"] = (json.loads(text or "{}") for text in row[12:])
-        run["params"] = {k: _json_or_text(v) for k, v in self._conn.execute(
+        run["params"] = {k: stored_value(v) for k, v in self._conn.execute(
             "SELECT key, value FROM params WHERE run_id = ? ORDER BY key", (full_id,))}
         run["tags"] = dict(self._conn.execute(
             "SELECT key, value FROM tags WHERE run_id = ? ORDER BY key", (full_id,)))
@@ -135,23 +136,25 @@ class StoreReader:
                 if row is not None:
                     row["metrics"][key] = _metric_value(value)
 
-    def _summary(self, row) -> dict:
-        (run_id, experiment, name, status, parent_id, source, start, end, error, pid, host, token) = row
-        if status == RUNNING and process_gone(pid, host, token):
-            status = KILLED
-            error = error or "the process ended without finishing this run (killed or crashed)"
-        return {
-            "id": run_id,
-            "experiment": experiment,
-            "name": name,
-            "status": status,
-            "parent_id": parent_id,
-            "source": source,
-            "start_time": _iso(start),
-            "end_time": _iso(end),
-            "duration_s": (end - start) if (end is not None and start is not None) else None,
-            "error": error,
-        }
+
+def run_summary(row) -> dict:
+    """A run's summary from its SUMMARY_COLUMNS: a running run whose process died reads as killed."""
+    (run_id, experiment, name, status, parent_id, source, start, end, error, pid, host, token) = row
+    if status == RUNNING and process_gone(pid, host, token):
+        status = KILLED
+        error = error or "the process ended without finishing this run (killed or crashed)"
+    return {
+        "id": run_id,
+        "experiment": experiment,
+        "name": name,
+        "status": status,
+        "parent_id": parent_id,
+        "source": source,
+        "start_time": _iso(start),
+        "end_time": _iso(end),
+        "duration_s": (end - start) if (end is not None and start is not None) else None,
+        "error": error,
+    }
 
 
 def process_gone(pid, host, token) -> bool:
@@ -179,11 +182,13 @@ def _metric_value(value):
     return value
 
 
-def _json_or_text(text):
+def stored_value(text):
+    """A param as stored: JSON text read back as its value; other text as it is."""
     try:
         return json.loads(text)
     except (TypeError, ValueError):
         return text
 
 
-__all__ = ["StoreReader", "RunNotFound", "StoreError", "process_gone", "LATEST_POINT_ROWID_SQL"]
+__all__ = ["StoreReader", "RunNotFound", "StoreError", "SUMMARY_COLUMNS", "run_summary", "process_gone",
+           "stored_value", "LATEST_POINT_ROWID_SQL"]

@@ -17,9 +17,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from autotrack.stores.local import StoreError, dumps
-# process_gone: the reader's rule for a `running` run whose process died, so that the runs table
-# and the run page agree on which runs were killed.
-from autotrack.stores.reader import RunNotFound, StoreReader, process_gone
+from autotrack.stores.reader import RunNotFound, StoreReader
 from autotrack.terminal import duration, number, seconds, short_time, text
 from autotrack.ui import pages
 from autotrack.ui.queries import STATUSES, RunsQuery, open_store, runs_page
@@ -89,7 +87,7 @@ class _Dashboard:
     def _runs_page(self, request):
         conn = open_store(self.directory)
         try:
-            return runs_page(conn, RunsQuery.from_params(request.query_params), process_gone)
+            return runs_page(conn, RunsQuery.from_params(request.query_params))
         finally:
             conn.close()
 

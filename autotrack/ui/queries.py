@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlencode
 
 from autotrack.stores.local import DB_NAME, StoreError
+from autotrack.stores.reader import SUMMARY_COLUMNS, run_summary, stored_value
 from autotrack.ui.filters import (LATEST_METRIC_SQL, PARAM_SQL, SERIES_LATEST_SQL, Condition,
                                   FilterError, parse_filter)
 
@@ -19,8 +18,7 @@ STATUSES = ("running", "finished", "failed", "killed")
 # Sort keys a column header links to; metric:KEY and param:KEY are added per column.
 _RUN_SORTS = {"name": "r.name", "status": "r.status", "start": "r.start_time", "id": "r.id",
               "duration": "(r.end_time - r.start_time)", "experiment": "r.experiment"}
-_SUMMARY = ("r.id, r.experiment, r.name, r.status, r.parent_id, r.source, r.start_time, r.end_time, "
-            "r.error, r.pid, r.host, r.proc_token")
+_SUMMARY = ", ".join(f"r.{column}" for column in SUMMARY_COLUMNS.split(", "))
 
 
 def open_store(directory: Path) -> sqlite3.Connection:
@@ -107,9 +105,8 @@ class RunsPage:
         return max(1, -(-self.total // PAGE_SIZE))
 
 
-def runs_page(conn: sqlite3.Connection, query: RunsQuery, process_gone) -> RunsPage:
-    """One page of runs as the query asks; a filter that cannot be read leaves `error` set and no rows.
-    `process_gone(pid, host, token)` tells a running run whose process died (shown as killed)."""
+def runs_page(conn: sqlite3.Connection, query: RunsQuery) -> RunsPage:
+    """One page of runs as the query asks; a filter that cannot be read leaves `error` set and no rows."""
     page = RunsPage(query=query, experiments=experiments(conn))
     try:
         conditions = parse_filter(query.filter)
@@ -128,7 +125,8 @@ def runs_page(conn: sqlite3.Connection, query: RunsQuery, process_gone) -> RunsP
     sql = (f"SELECT {_SUMMARY}, (SELECT count(*) FROM runs c WHERE c.parent_id = r.id) FROM runs r "
            f"WHERE {where} ORDER BY {order_sql} LIMIT {PAGE_SIZE} OFFSET {offset}")
     for row in conn.execute(sql, [*args, *order_args]):
-        page.rows.append(_row(row, process_gone))
+        # As `autotrack runs` reads them: a running run whose process died is killed.
+        page.rows.append({**run_summary(row[:-1]), "children": row[-1], "metrics": {}, "params": {}})
     _attach_columns(conn, page)
     return page
 
@@ -188,17 +186,6 @@ def _param_keys(conn, where: str, args: list) -> list[str]:
         f"ORDER BY 1", args)]
 
 
-def _row(row: tuple, process_gone) -> dict:
-    (run_id, experiment, name, status, parent_id, source, start, end, error, pid, host, token,
-     children) = row
-    if status == "running" and process_gone(pid, host, token):
-        status = "killed"
-    return {"id": run_id, "experiment": experiment, "name": name, "status": status, "parent_id": parent_id,
-            "source": source, "start_time": _iso(start), "end_time": _iso(end),
-            "duration_s": (end - start) if end is not None and start is not None else None,
-            "error": error, "children": children, "metrics": {}, "params": {}}
-
-
 def _attach_columns(conn, page: RunsPage) -> None:
     """The chosen metric (latest value) and param columns of the page's rows."""
     by_id = {row["id"]: row for row in page.rows}
@@ -217,20 +204,7 @@ def _attach_columns(conn, page: RunsPage) -> None:
         for run_id, key, value in conn.execute(
             f"SELECT run_id, key, value FROM params WHERE run_id IN ({marks}) AND key IN ({keys})",
                 [*by_id, *page.param_columns]):
-            by_id[run_id]["params"][key] = _json_or_text(value)
-
-
-def _iso(timestamp: float | None) -> str | None:
-    if timestamp is None:
-        return None
-    return datetime.fromtimestamp(timestamp, tz=timezone.utc).isoformat()
-
-
-def _json_or_text(text):
-    try:
-        return json.loads(text)
-    except (TypeError, ValueError):
-        return text
+            by_id[run_id]["params"][key] = stored_value(value)
 
 
 __all__ = ["PAGE_SIZE", "STATUSES", "RunsQuery", "RunsPage", "runs_page", "experiments", "open_store"]
