@@ -110,13 +110,24 @@ def log_params(params: dict) -> None:
     _target_run().log_params(params)
 
 
-def log_metrics(metrics: dict, step: int | None = None) -> None:
-    """Add metric points; `step` defaults to the next step of each metric. Costs ~1 µs a point."""
-    _target_run().log_metrics(metrics, step)
+def log_metrics(metrics: dict, step: int | None = None, goals: dict | None = None) -> None:
+    """Add metric points; `step` defaults to the next step of each metric. Costs ~1 µs a point.
+
+    `goals` says which way is better, `{"my_score": "max", "cost": "min", "n_rules": "none"}`,
+    for names autotrack cannot read (docs/metrics.md); it needs saying once per run and metric.
+    """
+    run = _target_run()
+    run.log_metrics(metrics, step)
+    if goals:
+        run.set_metric_goals(goals)
 
 
-def log_metric(key: str, value: float, step: int | None = None) -> None:
-    _target_run().log_metrics({key: value}, step)
+def log_metric(key: str, value: float, step: int | None = None, goal: str | None = None) -> None:
+    """One metric point; `goal` as in log_metrics ("max", "min" or "none")."""
+    run = _target_run()
+    run.log_metrics({key: value}, step)
+    if goal is not None:
+        run.set_metric_goals({key: goal})
 
 
 def set_tags(tags: dict) -> None:

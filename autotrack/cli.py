@@ -337,12 +337,20 @@ def _print_run(run: dict) -> None:
     if run["params"]:
         print_table(["param", "value"], [[k, text(v)] for k, v in run["params"].items()], title="params")
     if run["metrics"]:
-        print_table(["metric", "latest", "points"],
-                     [[k, number(v), str(len(run["history"][k]))] for k, v in run["metrics"].items()],
-                     title="metrics")
+        goals = run.get("goals") or {}
+        print_table(["metric", "goal", "latest", "best", "points"],
+                     [[k, _GOAL_WORDS.get(goals.get(k), ""), number(v), _best_text(run["history"][k], goals.get(k)),
+                       str(len(run["history"][k]))] for k, v in run["metrics"].items()],
+                     title="metrics (↑ higher is better, ↓ lower is better)")
     if run["timings"]:
-        print_table(["timing", "value"], [[k, text(v)] for k, v in flat(run["timings"]).items()],
+        print_table(["timing", "value"], [[k, _timing_text(k, v)] for k, v in flat(run["timings"]).items()],
                      title="timings")
+    if run.get("tags"):
+        print_table(["tag", "value"], [[k, str(v)] for k, v in run["tags"].items()], title="tags")
+    if run.get("exports"):
+        print_table(["backend", "export", "remote id", "error"],
+                     [[backend, state.get("status", ""), str(state.get("remote_id") or ""), state.get("error") or ""]
+                      for backend, state in sorted(run["exports"].items())], title="exports")
     for kind, values in run["importances"].items():
         top = sorted(values.items(), key=lambda item: -abs(item[1] or 0))[:15]
         print_table(["feature", kind], [[k, number(v)] for k, v in top], title=f"importances ({kind})")
@@ -360,6 +368,29 @@ def _print_run(run: dict) -> None:
     if run["artifacts"]:
         print_table(["artifact", "bytes", "path"],
                      [[a["name"], str(a["bytes"]), a["path"]] for a in run["artifacts"]], title="artifacts")
+
+
+_GOAL_WORDS = {"max": "↑ max", "min": "↓ min", "none": "none"}
+
+
+def _best_text(points: list, goal: str | None) -> str:
+    """The best point of a series for its goal, with its step when it has several points."""
+    from autotrack.metric_goals import best_value
+
+    value = best_value([point[1] for point in points], goal)
+    if value is None:
+        return ""
+    step = next(point[0] for point in points if point[1] == value)
+    return number(value) + (f" @{step}" if len(points) > 1 else "")
+
+
+def _timing_text(key: str, value) -> str:
+    """Seconds as people read them (`fit_s` 0.153s, 12m03s); counts and lists as they are."""
+    if key.endswith("_s") and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return duration(value)
+    if key.endswith("_s") and isinstance(value, list) and all(isinstance(v, (int, float)) for v in value):
+        return ", ".join(duration(v) for v in value[:10]) + (" ..." if len(value) > 10 else "")
+    return text(value)
 
 
 # -- compare / report / ui: each in its own module, imported only when used ----------------------

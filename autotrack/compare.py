@@ -4,29 +4,24 @@ from __future__ import annotations
 
 import json
 import math
-import re
 
-from autotrack.curves import split_key
+from autotrack.metric_goals import GOALS, NONE, best_value, guess_goal
 from autotrack.terminal import UserError, flat
 
-# Words of a metric name that mean lower is better: losses, errors, distances and durations.
-_LOWER_IS_BETTER = frozenset({
-    "loss", "losses", "error", "errors", "err", "merror", "rmse", "mse", "mae", "mape", "smape", "rmsle",
-    "msle", "medae", "mdae", "l1", "l2", "logloss", "mlogloss", "nloglik", "nll", "deviance", "hinge",
-    "huber", "brier", "perplexity", "distance", "latency", "time", "seconds", "duration", "wer", "cer",
-    "regret", "s",
-})
+_SOURCE_RANK = {"logged": 0, "setting": 1, "name": 2}
 
 
-def metric_goal(key: str) -> str:
-    """"min" when lower is better for this metric (a loss, error, distance or time), "max" otherwise."""
-    metric = split_key(key)[1].lower()
-    words = [word for word in re.split(r"[^a-z0-9]+", metric) if word]
-    if words and words[0] == "neg":  # scikit-learn negates errors so that higher is better
-        return "max"
-    if "per" in words:  # a rate: samples_per_s, tokens_per_second
-        return "max"
-    return "min" if any(word in _LOWER_IS_BETTER for word in words) else "max"
+def metric_goal(key: str, runs: list[dict] = ()) -> str:
+    """A metric's goal across runs: the one logged with it wins over a setting's, which wins over
+    the name's (metric_goals.py); runs without the metric have no say."""
+    best = None
+    for run in runs:
+        goal = (run.get("goals") or {}).get(key)
+        if goal in GOALS:
+            rank = _SOURCE_RANK.get((run.get("goal_sources") or {}).get(key), 0)
+            if best is None or rank < best[0]:
+                best = (rank, goal)
+    return best[1] if best else guess_goal(key)
 
 
 def compare_runs(runs: list[dict]) -> dict:
@@ -45,12 +40,15 @@ def compare_runs(runs: list[dict]) -> dict:
 def best_run_ids(reader, experiment: str | None, metric: str, top: int = 5,
                  goal: str | None = None) -> list[str]:
     """The `top` runs with the best latest value of `metric`, best first (ties: newest first)."""
-    goal = goal or metric_goal(metric)
     runs = reader.runs(experiment=experiment, limit=None)
     scored = [(run["metrics"][metric], run["id"]) for run in runs
               if _finite(run["metrics"].get(metric))]
     if not scored:
         raise UserError(_no_metric_message(runs, metric, experiment))
+    goal = goal or metric_goal(metric, [run for run in runs if metric in run["metrics"]])
+    if goal == NONE:
+        raise UserError(f"{metric!r} is not known as a quality measure (its goal is none), so no run is "
+                        f"best at it: pass --max or --min, or set metric_goals (docs/metrics.md)")
     scored.sort(key=lambda item: item[0], reverse=goal == "max")  # stable: newest first among ties
     return [run_id for _, run_id in scored[:max(top, 0)]]
 
@@ -109,12 +107,10 @@ def _compare_metrics(runs: list[dict]) -> dict:
     out = {}
     for key in sorted(_union(latest)):
         values = [m.get(key) for m in latest]
-        goal = metric_goal(key)
-        finite = [value for value in values if _finite(value)]
-        best = []
-        if finite:
-            target = min(finite) if goal == "min" else max(finite)
-            best = [index for index, value in enumerate(values) if _finite(value) and value == target]
+        goal = metric_goal(key, runs)
+        target = best_value(values, goal)
+        best = [index for index, value in enumerate(values) if _finite(value) and value == target] \
+            if target is not None else []
         out[key] = {"values": values, "goal": goal, "best": best}
     return out
 

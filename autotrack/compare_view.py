@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from autotrack.terminal import duration, number, print_table, short_time, text
 
-_GOAL_ARROWS = {"min": "↓", "max": "↑"}
+_GOAL_ARROWS = {"min": "↓", "max": "↑", "none": ""}
 _MISSING = "—"
 
 
@@ -65,8 +65,8 @@ def _print_metrics(metrics: dict, heads: list[str]) -> None:
         best = set(metric["best"]) if len(heads) > 1 else set()
         cells = [_MISSING if value is None else number(value) + (" ★" if index in best else "")
                  for index, value in enumerate(metric["values"])]
-        rows.append([f"{key} {_GOAL_ARROWS[metric['goal']]}", *cells])
-    print_table(["metric", *heads], rows, title="metrics (★ best; ↑ higher is better, ↓ lower is better)")
+        rows.append([f"{key} {_GOAL_ARROWS.get(metric['goal'], '')}".rstrip(), *cells])
+    print_table(["metric", *heads], rows, title="metrics (★ best; ↑ higher is better, ↓ lower is better, no arrow: not a quality measure)")
 
 
 def _print_timings(timings: dict, heads: list[str]) -> None:

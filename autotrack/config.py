@@ -53,6 +53,8 @@ FIELDS: dict[str, Field] = {field.name: field for field in (
     Field("notify_on", "names", ("run_failed", "run_killed", "metric_not_finite"),
           "the alert events that fire"),
     Field("notify_metrics", "names", ("*",), "metric keys (fnmatch patterns) watched for NaN/inf"),
+    Field("metric_goals", "goals", (), "the goal of metrics autotrack cannot know: `name=max`, "
+          "`pattern*=min` or `=none`, e.g. `my_score=max,cost_*=min`"),
 )}
 
 ENV_PREFIX = "AUTOTRACK_"
@@ -86,6 +88,7 @@ class Settings:
     notify_url: str | None
     notify_on: tuple[str, ...]
     notify_metrics: tuple[str, ...]
+    metric_goals: tuple[tuple[str, str], ...]
 
     def __init__(self, **values):
         unknown = set(values) - set(FIELDS)
@@ -193,6 +196,8 @@ def coerce(key: str, value, label: str):
         return parsed
     if kind in ("int", "number"):
         return _number(value, kind, label)
+    if kind == "goals":
+        return _goals(value, label)
     if kind == "names":
         if isinstance(value, str):
             items = value.split(",")
@@ -223,6 +228,31 @@ def _number(value, kind: str, label: str):
     if number < 0:
         raise SettingsError(f"{label}={value!r} must not be negative")
     return number
+
+
+def _goals(value, label: str) -> tuple[tuple[str, str], ...]:
+    """{"my_score": "max"} (a TOML table, a keyword) or "my_score=max,cost_*=min" (the environment)
+    as ((pattern, goal), ...): a tuple, so that Settings stay hashable."""
+    from autotrack.metric_goals import parse_goal
+
+    if isinstance(value, str):
+        pairs = []
+        for item in value.split(","):
+            if item.strip():
+                name, equals, goal = item.partition("=")
+                if not equals or not name.strip():
+                    raise SettingsError(f"{label}={value!r}: {item.strip()!r} is not name=max, name=min or name=none")
+                pairs.append((name.strip(), goal.strip()))
+    elif isinstance(value, dict):
+        pairs = [(str(name), goal) for name, goal in value.items()]
+    elif isinstance(value, (list, tuple)) and all(isinstance(p, (list, tuple)) and len(p) == 2 for p in value):
+        pairs = [(str(name), goal) for name, goal in value]
+    else:
+        raise SettingsError(f"{label}={value!r} is not a table of metric goals (e.g. {{my_score = \"max\"}})")
+    try:
+        return tuple((name, parse_goal(goal)) for name, goal in pairs)
+    except ValueError as exc:
+        raise SettingsError(f"{label}: {exc}") from None
 
 
 def _whole(value) -> int:

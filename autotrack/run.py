@@ -112,6 +112,20 @@ class Run:
         if len(writer.points) > WAKE_AT:
             writer.backpressure()
 
+    def set_metric_goals(self, goals: dict) -> None:
+        """Say which way is better for metrics of this run: {key: "max" | "min" | "none"}. Stored
+        with each series; wins over the `metric_goals` setting and the name (metric_goals.py)."""
+        from autotrack.metric_goals import parse_goal
+
+        parsed = {}
+        for key, goal in goals.items():
+            try:
+                parsed[str(key)] = parse_goal(goal)
+            except ValueError as exc:
+                warn_once(f"metric-goal:{key}", "metric %r: %s; its goal is read from its name", key, exc)
+        if parsed:
+            self._put(("goals", self.id, parsed))
+
     def set_tags(self, tags: dict) -> None:
         self._put(("tags", self.id, {str(k): str(redact_value(str(k), v)) for k, v in tags.items()}))
 
@@ -167,7 +181,7 @@ class Run:
         return stats
 
     def child(self, name: str | None = None, params: dict | None = None, metrics: dict | None = None,
-              timings: dict | None = None, tags: dict | None = None) -> Run:
+              timings: dict | None = None, tags: dict | None = None, goals: dict | None = None) -> Run:
         """A finished child run (a search candidate): everything given is logged at once."""
         run = Run(self._session, name, self.experiment, parent_id=self.id, source="child",
                   start_time=self.start_time)
@@ -175,6 +189,8 @@ class Run:
             run.log_params(params)
         if metrics:
             run.log_metrics(metrics, step=0)
+        if goals:
+            run.set_metric_goals(goals)
         if timings:
             run.set_timings(timings)
         if tags:

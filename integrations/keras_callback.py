@@ -34,6 +34,7 @@ class _Recorder:
         self.training = False
         self.started = self.epoch_started = 0.0
         self.epoch_seconds: list[float] = []
+        self.model_ref = None
         self.last_fit: tuple | None = None  # (weakref to the model, run): evaluate joins that run
 
     def __deepcopy__(self, memo):
@@ -53,6 +54,7 @@ class _Recorder:
         self.new_call()  # a callback used without Keras's set_params (called by hand)
         self.training = True
         self.epoch_seconds = []
+        self.model_ref = weakref.ref(model)  # its compiled metrics say which way is better
         if self._open(self.given_run, type(model).__name__) is None:
             return
         params = {**_architecture_params(model), "steps_per_epoch": keras_params.get("steps")}
@@ -69,6 +71,8 @@ class _Recorder:
         if self.run is None:
             return
         seconds = perf_counter() - self.epoch_started
+        if not self.epoch_seconds:
+            self.run.set_metric_goals(_metric_goals(self.model_ref() if self.model_ref else None, logs or {}))
         self.epoch_seconds.append(seconds)
         self.run.log_metrics({**(logs or {}), "time.epoch_s": seconds}, step=epoch)
 
@@ -182,3 +186,26 @@ def _build_callback_class():
     AutotrackCallback.__module__ = "autotrack.integrations.keras"
     AutotrackCallback.__qualname__ = "AutotrackCallback"
     return AutotrackCallback
+
+
+def _metric_goals(model, logs: dict) -> dict:
+    """Goals as Keras states them: a metric's `_direction` ("up"/"down", what keras-tuner reads),
+    for its log name and its `val_` twin; the loss is minimised; the epoch time is no quality."""
+    goals = {"time.epoch_s": "none"}
+    if "loss" in logs:
+        goals["loss"] = "min"
+    for metric in _metrics_of(model):
+        direction = getattr(metric, "_direction", None)
+        if direction in ("up", "down"):
+            goals[metric.name] = "max" if direction == "up" else "min"
+    goals.update({f"val_{name}": goal for name, goal in list(goals.items()) if name != "time.epoch_s"})
+    return {name: goal for name, goal in goals.items() if name in logs or name == "time.epoch_s"}
+
+
+def _metrics_of(model):
+    """The compiled metrics, those nested in Keras's CompileMetrics container included."""
+    pending = list(getattr(model, "metrics", None) or ())
+    while pending:
+        metric = pending.pop(0)
+        yield metric
+        pending.extend(getattr(metric, "metrics", None) or ())

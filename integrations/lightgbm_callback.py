@@ -97,7 +97,8 @@ class _Training:
     """One training the callback watches: its run, its iterations, its early stopping."""
 
     __slots__ = ("model", "run", "handle", "finishes_itself", "stoppers", "early_stopping", "begin",
-                 "end", "last", "count", "first_at", "last_at", "results", "training_set", "score_key")
+                 "end", "last", "count", "first_at", "last_at", "results", "training_set", "score_key",
+                 "score_goal")
 
     def __init__(self, env, run, handle: RunHandle, finishes_itself: bool):
         self.model, self.run, self.handle, self.finishes_itself = env.model, run, handle, finishes_itself
@@ -106,7 +107,7 @@ class _Training:
         self.results: dict[int, dict] = {}  # iteration -> {metric name: value}, for the best one
         self.training_set = "train" if _is_cv_booster(env.model) else getattr(
             env.model, "_train_data_name", "training")
-        self.score_key = None
+        self.score_key = self.score_goal = None
         self.stoppers = [cb for cb in _engine_callbacks() if hasattr(cb, "stopping_rounds")]
         self.early_stopping = _early_stopping_settings(self.stoppers, env.params)
         if run is not None:
@@ -119,6 +120,9 @@ class _Training:
         if self.count == 0:
             self.first_at = now
             self.score_key = _first_validation_metric(env.evaluation_result_list, self.training_set)
+            goals = iteration_goals(env.evaluation_result_list)
+            self.score_goal = goals.get(self.score_key)
+            self.run.set_metric_goals(goals)
         self.last, self.last_at, self.count = env.iteration, now, self.count + 1
         values = iteration_metrics(env.evaluation_result_list)
         if values:
@@ -196,6 +200,23 @@ def iteration_metrics(results) -> dict:
     return values
 
 
+def iteration_goals(results) -> dict:
+    """Each metric's goal as LightGBM states it (`is_higher_better`), under iteration_metrics'
+    names, and as `best.<name>`; cv's spread (`.stdv`) is not a quality measure."""
+    goals = {}
+    for result in results or ():
+        if len(result) < 4 or not isinstance(result[3], bool):
+            continue
+        goal = "max" if result[3] else "min"
+        if len(result) > 4 and result[4] is not None:
+            names = {f"{result[0]}.{result[1]}.mean": goal, f"{result[0]}.{result[1]}.stdv": "none"}
+        else:
+            names = {f"{result[0]}.{result[1]}": goal}
+        for name, value in names.items():
+            goals[name] = goals[f"best.{name}"] = value
+    return goals
+
+
 def _first_validation_metric(results, training_set: str) -> str | None:
     """The metric early stopping looks at first (and only, with first_metric_only)."""
     for result in results or ():
@@ -224,6 +245,8 @@ def record_training_end(run, booster, training: _Training | None, best_iteration
         if training.score_key in best:
             metrics["best_score"] = best[training.score_key]
             run.set_tags({"best_score.metric": training.score_key})
+            if training.score_goal:
+                run.set_metric_goals({"best_score": training.score_goal})
         run.log_metrics(metrics, step=0)
 
 

@@ -217,6 +217,7 @@ class _StageRecording:
             self.handle.end(exception)
 
     def _record_fit_results(self, trainer) -> None:
+        self.run.set_metric_goals(_monitor_goals(trainer))
         checkpoint = trainer.checkpoint_callback
         best_path = getattr(checkpoint, "best_model_path", None)
         if best_path:
@@ -343,3 +344,16 @@ def _tensor_arrays(dataset) -> list | None:
         return [tensor.detach().numpy() for tensor in tensors]
     except (TypeError, RuntimeError):  # bfloat16 and other dtypes numpy lacks
         return None
+
+
+def _monitor_goals(trainer) -> dict:
+    """Goals the user stated: the `mode` of each callback monitoring a metric (ModelCheckpoint,
+    EarlyStopping), and the checkpoint's best score, which follows its monitor's mode."""
+    goals = {}
+    for callback in getattr(trainer, "callbacks", None) or ():
+        monitor, mode = getattr(callback, "monitor", None), getattr(callback, "mode", None)
+        if isinstance(monitor, str) and mode in ("min", "max"):
+            goals[monitor] = mode
+            if callback is trainer.checkpoint_callback:
+                goals["checkpoint.best_score"] = mode
+    return goals

@@ -293,12 +293,14 @@ def autotrack_fit_results(model, run, call):
     best_score = getattr(model, "best_score_", None)
     if best_score is not None:
         run.log_metrics({"best_score": best_score}, step=0)
+        run.set_metric_goals({"best_score": "max"})  # a scorer's value: higher is better, always
     run.set_tags({"search.candidates": len(results["params"])})
     estimator_name = type(getattr(model, "estimator", model)).__name__
     metric_keys = [key for key in results
                    if key.startswith(("mean_test", "std_test", "rank_test", "mean_train", "std_train"))]
     # Successive halving scores candidates again on more data in each round: say which round.
     round_keys = [key for key in ("iter", "n_resources") if key in results]
+    goals = {key: _search_goal(key) for key in metric_keys}
     for index, params in enumerate(results["params"][:MAX_CHILD_RUNS]):
         run.child(
             name=f"{estimator_name} #{index}",
@@ -308,7 +310,16 @@ def autotrack_fit_results(model, run, call):
                      "score_s": float(results["mean_score_time"][index])}
             if "mean_fit_time" in results else None,
             tags={f"search.{key}": results[key][index] for key in round_keys} or None,
+            goals=goals,
         )
+
+
+def _search_goal(key: str) -> str:
+    """cv_results_ columns: scorers are higher-is-better (scikit-learn negates errors), rank 1 is
+    the best, and a spread across folds is not a quality measure."""
+    if key.startswith("rank_"):
+        return "min"
+    return "none" if key.startswith("std_") else "max"
 
 
 def _record_fold_scores(run, call) -> None:
@@ -329,6 +340,7 @@ def _record_fold_scores(run, call) -> None:
         for fold, value in enumerate(values):
             run.log_metrics({f"cv.{key}": value}, step=fold)
         run.log_metrics({f"cv.{key}.mean": values.mean(), f"cv.{key}.std": values.std()}, step=0)
+        run.set_metric_goals({f"cv.{key}": "max", f"cv.{key}.mean": "max", f"cv.{key}.std": "none"})
     timings = {f"{key[:-len('_time')]}_s": [float(v) for v in result[key]]
                for key in ("fit_time", "score_time") if key in result}
     run.set_timings({"folds": timings} if timings else {})

@@ -24,7 +24,8 @@ from typing import NamedTuple
 from autotrack.integration import Integration, Target
 from autotrack.integrations.xgboost_callback import (
     _CALLBACK_RUNS, _PLAN, RUN_NAMES, _callback_class, _class_name, _importances, _is_autotrack_callback,
-    _is_booster, _model_artifact, _Plan, _record_early_stopping, _resolved_params,
+    _early_stopping_metric, _goals, _is_booster, _model_artifact, _Plan, _record_early_stopping,
+    _resolved_params,
 )
 from autotrack.plugins import hookimpl
 
@@ -251,7 +252,9 @@ def autotrack_fit_results(model, run):
 def _record_without_callback(run, estimator) -> None:
     """An estimator trained without our callback (a random forest): its evaluation history,
     resolved params and early-stopping state, read from the fitted estimator."""
-    for data_name, metrics in (getattr(estimator, "evals_result_", None) or {}).items():
+    evals_log = getattr(estimator, "evals_result_", None) or {}
+    run.set_metric_goals(_goals(evals_log))
+    for data_name, metrics in evals_log.items():
         for metric_name, values in metrics.items():
             for step, value in enumerate(values):
                 run.log_metrics({f"{data_name}.{metric_name}": value}, step=step)
@@ -259,7 +262,7 @@ def _record_without_callback(run, estimator) -> None:
     run.log_params(_resolved_params(booster))
     callbacks = list(estimator.callbacks or ())
     plan = _plan_for(estimator.get_num_boosting_rounds(), estimator.early_stopping_rounds, callbacks)
-    _record_early_stopping(run, booster, booster.num_boosted_rounds(), plan)
+    _record_early_stopping(run, booster, booster.num_boosted_rounds(), plan, _early_stopping_metric(evals_log))
 
 
 # -- datasets -------------------------------------------------------------------------------------

@@ -140,6 +140,7 @@ class _TrainingRecorder:
         self._iterations = 0
         self._seconds = 0.0
         self._started = None
+        self._last_metric: str | None = None
 
     @guarded("starting to record an xgboost training")
     def begin(self, model) -> None:
@@ -162,7 +163,10 @@ class _TrainingRecorder:
             return
         if self._started is not None:
             self._seconds += perf_counter() - self._started
+        if not self._iterations:
+            run.set_metric_goals(_goals(evals_log))
         self._iterations += 1
+        self._last_metric = _early_stopping_metric(evals_log)
         run.log_metrics(_newest_points(evals_log), step=epoch)
 
     @guarded("recording the end of an xgboost training")
@@ -181,7 +185,7 @@ class _TrainingRecorder:
         if self._iterations:
             run.set_timings({"iterations": self._iterations,
                              "iteration_mean_s": self._seconds / self._iterations})
-        _record_early_stopping(run, booster, self._iterations, self._plan)
+        _record_early_stopping(run, booster, self._iterations, self._plan, self._last_metric)
         run.log_params(_resolved_params(booster))
         if self._records_model and _is_booster(model):
             _record_model(run, model)
@@ -207,7 +211,39 @@ def _newest_points(evals_log: dict) -> dict:
     return points
 
 
-def _record_early_stopping(run, booster, iterations: int, plan: _Plan | None) -> None:
+# XGBoost's metrics where higher is better (its EarlyStopping's own list); every other is an error,
+# a loss or a likelihood to minimise. `ndcg@5`, `map@10-` are read by their name before the `@`.
+_XGBOOST_MAXIMISED = frozenset({"auc", "aucpr", "pre", "map", "ndcg", "interval-regression-accuracy"})
+
+
+def metric_goal(metric_name: str) -> str:
+    return "max" if metric_name.partition("@")[0] in _XGBOOST_MAXIMISED else "min"
+
+
+def _goals(evals_log: dict) -> dict:
+    """Each series' goal, named as _newest_points names it; a cv's `-std` is not a quality measure."""
+    goals = {}
+    for data_name, metrics in evals_log.items():
+        for metric_name, history in metrics.items():
+            goal = metric_goal(metric_name)
+            if history and isinstance(history[-1], tuple):
+                goals[f"{data_name}.{metric_name}-mean"] = goal
+                goals[f"{data_name}.{metric_name}-std"] = "none"
+            else:
+                goals[f"{data_name}.{metric_name}"] = goal
+    return goals
+
+
+def _early_stopping_metric(evals_log: dict) -> str | None:
+    """The metric XGBoost's early stopping watches by default: the last one of the last eval set."""
+    for metrics in reversed(list(evals_log.values())):
+        for metric_name in reversed(list(metrics)):
+            return metric_name
+    return None
+
+
+def _record_early_stopping(run, booster, iterations: int, plan: _Plan | None,
+                           metric_name: str | None = None) -> None:
     """Tag `early_stopping` (off / fired / not fired; "on" when nobody told the callback the planned
     rounds), and `best_iteration`/`best_score` metrics when early stopping was on."""
     best_iteration = booster.attr("best_iteration")
@@ -221,6 +257,8 @@ def _record_early_stopping(run, booster, iterations: int, plan: _Plan | None) ->
     if state != "off" and best_iteration is not None:
         run.log_metrics({"best_iteration": int(best_iteration),
                          "best_score": float(booster.attr("best_score"))}, step=0)
+        if metric_name is not None:
+            run.set_metric_goals({"best_score": metric_goal(metric_name), "best_iteration": "none"})
 
 
 def _record_model(run, booster) -> None:

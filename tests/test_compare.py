@@ -34,7 +34,7 @@ for label, depth, X, y in (("shallow", 1, X_train, y_train), ("deep", 8, X_train
     ids[label] = autotrack.active_run().id
 with autotrack.start_run(name="[bold]x[/bold]", experiment="weird",
                          params={"note": "<script>alert(1)</script>", "style": "[red]r[/red]"}) as run:
-    autotrack.log_metrics({"quality": 0.5})
+    autotrack.log_metrics({"quality": 0.5}, goals={"quality": "max"})
     ids["weird"] = run.id
 with autotrack.start_run(name="plain", experiment="weird", params={"note": "plain"}) as run:
     autotrack.log_metrics({"quality": 0.75})
@@ -142,7 +142,7 @@ def test_best_orders_runs_by_the_metric_goal(recorded):
     top_two = autotrack(store, "compare", "-e", "train", "--best", "train.log_loss", "--top", "2", "--json")
     assert [run["id"] for run in top_two["runs"]] == lowest_first[:2]
 
-    # without --experiment every experiment counts; quality is higher-is-better by its name
+    # without --experiment every experiment counts; quality is higher-is-better as logged
     quality = autotrack(store, "compare", "--best", "quality", "--json")
     assert [run["id"] for run in quality["runs"]] == [ids["plain"], ids["weird"]]
     assert [run["id"] for run in autotrack(store, "compare", "--best", "quality", "--min", "--json")["runs"]] \
@@ -199,13 +199,40 @@ def test_ambiguous_prefix_and_missing_store(recorded, tmp_path):
     assert result.returncode == 1 and result.stderr == expected and "no autotrack store" in expected
 
 
-def test_metric_goal_reads_the_metric_name():
+def test_metric_goal_reads_the_metric_name_when_nothing_else_is_known():
     for key in ("loss", "val_loss", "valid_0.l2", "training.binary_logloss", "train.log_loss", "rmse",
-                "test.mean_absolute_error", "fit_s", "validation_0.mlogloss", "holdout.error"):
+                "test.mean_absolute_error", "validation_0.mlogloss", "holdout.error", "rank_test_score"):
         assert metric_goal(key) == "min", key
     for key in ("accuracy", "val_accuracy", "valid_0.auc", "train.f1", "r2", "cv.test_score",
-                "neg_mean_squared_error", "holdout.precision", "quality", "samples_per_s"):
+                "neg_mean_squared_error", "holdout.precision", "my_score", "X_test.score"):
         assert metric_goal(key) == "max", key
+    for key in ("fit_s", "std_test_score", "cv.test_score.std", "best_iteration", "time.epoch_s",
+                "samples_per_s", "quality", "lr", "valid.auc-std", "n_features"):
+        assert metric_goal(key) == "none", key
+    # what the runs recorded wins over the name
+    assert metric_goal("quality", [{"goals": {}}, {"goals": {"quality": "min"}}]) == "min"
+
+
+def test_a_metric_with_no_goal_is_never_best(recorded):
+    store, ids, _ = recorded
+    runs = autotrack(store, "compare", ids["shallow"], ids["deep"], "--json")
+    assert runs["metrics"]["train.log_loss"]["goal"] == "min" and runs["metrics"]["train.log_loss"]["best"]
+
+    def with_goals(setting, *args):
+        env = {**os.environ, "AUTOTRACK_DIR": str(store), "AUTOTRACK_METRIC_GOALS": setting, "COLUMNS": "200"}
+        return subprocess.run([sys.executable, "-m", "autotrack", *args], env=env, capture_output=True,
+                              text=True, timeout=120)
+
+    # a setting read when the store is read: a metric said to be no quality measure has no best
+    result = with_goals("train.*=none", "compare", "-e", "train", "--best", "train.log_loss")
+    assert result.returncode == 1 and "not known as a quality measure" in result.stderr
+    assert "--max or --min" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    table = with_goals("train.*=none", "compare", ids["shallow"], ids["deep"]).stdout
+    assert "★" not in next(line for line in table.splitlines() if "train.log_loss" in line)
+    assert with_goals("train.*=none", "compare", "-e", "train", "--best", "train.log_loss", "--min").returncode == 0
+    env_goal = with_goals("quality=min", "compare", "--best", "quality", "--json")
+    # the goal logged with the metric wins over the setting (logged > setting > name)
+    assert [run["id"] for run in json.loads(env_goal.stdout)["runs"]] == [ids["plain"], ids["weird"]]
 
 
 def test_a_missing_fingerprint_is_unknown_data_not_different_data():

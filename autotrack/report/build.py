@@ -17,7 +17,7 @@ MAX_CHILDREN = 50
 MAX_CHILD_PARAMS = 8
 MAX_CHILD_METRICS = 6
 MAX_SCHEMA_COLUMNS = 30
-_BETTER = {"min": "lower", "max": "higher"}
+_BETTER = {"min": "lower", "max": "higher", "none": "—"}
 
 
 def run_label(run: dict) -> str:
@@ -95,11 +95,12 @@ def _metrics(run: dict, anchor: str) -> Section | None:
         return None
     rows = []
     for key, points in history.items():
-        goal = metric_goal(key)
+        goal = metric_goal(key, [run])
         finite = [point for point in points if _finite(point[1])]
-        best = (min if goal == "min" else max)(finite, key=lambda point: point[1]) if finite else None
+        best = (min if goal == "min" else max)(finite, key=lambda point: point[1]) \
+            if finite and goal in ("min", "max") else None
         rows.append([key, show((run.get("metrics") or {}).get(key)),
-                     f"{number(best[1])} (step {best[0]})" if best else "", _BETTER[goal], str(len(points))])
+                     f"{number(best[1])} (step {best[0]})" if best else "", _BETTER.get(goal, ""), str(len(points))])
     return _section("Metrics", "metrics", anchor,
                     [Table(["metric", "latest", "best", "better", "points"], rows)])
 

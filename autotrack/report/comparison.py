@@ -66,7 +66,7 @@ def _metrics(compared: dict, labels: list[str]) -> Section | None:
         best = entry["best"] if sum(value is not None for value in entry["values"]) > 1 else []
         cells = [Cell(show(value) + (" ★" if index in best else ""), best=index in best)
                  for index, value in enumerate(entry["values"])]
-        rows.append([key, "lower" if entry["goal"] == "min" else "higher", *cells])
+        rows.append([key, {"min": "lower", "max": "higher"}.get(entry["goal"], "—"), *cells])
     return _section("Metrics", "metrics", [
         Table(["metric", "better", *labels], rows, caption="latest values; ★ marks the best run")])
 

@@ -13,9 +13,10 @@ from typing import Protocol
 #   ("metric", run_id, key, value, step, timestamp)
 #   ("merge", run_id, field, {..})         deep-merged into the run's JSON field:
 #                                          "context", "timings" or "importances"
+#   ("goals", run_id, {key: goal})          a framework's goal for metrics: "max", "min", "none"
 #   ("dataset", run_id, description)
 #   ("artifact", run_id, name, relative_path, size_bytes)
-RECORD_KINDS = ("run_start", "run_end", "params", "tags", "metric", "merge", "dataset", "artifact")
+RECORD_KINDS = ("run_start", "run_end", "params", "tags", "metric", "goals", "merge", "dataset", "artifact")
 
 
 class Store(Protocol):

@@ -9,10 +9,11 @@ import sqlite3
 from pathlib import Path
 
 import autotrack
+from autotrack.metric_goals import goal_from_setting
 from autotrack.stores.base import Store
 
 DB_NAME = "runs.db"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -72,6 +73,13 @@ CREATE TABLE IF NOT EXISTS exports (
 CREATE INDEX IF NOT EXISTS exports_by_status ON exports (backend, status);
 """
 
+# Version 3: each series' goal (max, min or none) and who said so (`logged` with the metric by an
+# integration or the user, or the `metric_goals` setting); NULL: read from the name.
+GOALS_SCHEMA = """
+ALTER TABLE series ADD COLUMN goal TEXT;
+ALTER TABLE series ADD COLUMN goal_source TEXT;
+"""
+
 
 _INSERT_POINT = "INSERT INTO metrics (series, value, step, timestamp) VALUES (?, ?, ?, ?)"
 
@@ -102,8 +110,7 @@ def connect(directory: Path, create: bool) -> sqlite3.Connection:
             conn.execute("PRAGMA cache_size = -65536")
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if version < SCHEMA_VERSION:  # a new store, or one written by an older autotrack
-                conn.executescript(SCHEMA + EXPORTS_SCHEMA)
-                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                _upgrade(conn)
         else:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.DatabaseError as exc:
@@ -112,6 +119,25 @@ def connect(directory: Path, create: bool) -> sqlite3.Connection:
             f"autotrack store: move it aside and a new one is created on the next run"
         ) from exc
     return conn
+
+
+def _upgrade(conn: sqlite3.Connection) -> None:
+    """Bring a new store, or one an older autotrack wrote, to SCHEMA_VERSION. The tables are
+    created if missing; columns are added in one transaction that checks again (two processes may
+    open an old store at once: the second finds the work done)."""
+    conn.executescript(SCHEMA + EXPORTS_SCHEMA)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(series)")}
+        if "goal" not in columns:
+            for statement in GOALS_SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def _create_private(directory: Path, db_path: Path) -> None:
@@ -129,10 +155,11 @@ class LocalStore(Store):
 
     name = "local"
 
-    def __init__(self, directory: str):
+    def __init__(self, directory: str, metric_goals: tuple = ()):
         self.directory = store_dir(directory)
         self._conn: sqlite3.Connection | None = None
         self._series: dict[tuple[str, str], int] = {}  # (run id, metric) -> series id
+        self._metric_goals = metric_goals  # the user's setting, applied when a series is new
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -173,7 +200,9 @@ class LocalStore(Store):
         conn.executemany(_INSERT_POINT, rows)
 
     def _series_id(self, conn, run_id: str, key: str) -> int:
-        conn.execute("INSERT OR IGNORE INTO series (run_id, key) VALUES (?, ?)", (run_id, key))
+        goal = goal_from_setting(key, self._metric_goals)
+        conn.execute("INSERT OR IGNORE INTO series (run_id, key, goal, goal_source) VALUES (?, ?, ?, ?)",
+                     (run_id, key, goal, "setting" if goal else None))
         (series_id,) = conn.execute(
             "SELECT id FROM series WHERE run_id = ? AND key = ?", (run_id, key)).fetchone()
         self._series[(run_id, key)] = series_id
@@ -234,6 +263,13 @@ class LocalStore(Store):
         merged = deep_merge(json.loads(row[0] or "{}"), update)
         conn.execute(f"UPDATE runs SET {field} = ? WHERE id = ?", (dumps(merged), run_id))
 
+    def _write_goals(self, conn, run_id, goals):
+        """Goals given by whoever logged the metrics (an integration, or the user's log_metrics):
+        they win over the setting's (logged > setting > name)."""
+        for key, goal in goals.items():
+            series_id = self._series.get((run_id, key)) or self._series_id(conn, run_id, key)
+            conn.execute("UPDATE series SET goal = ?, goal_source = 'logged' WHERE id = ?", (goal, series_id))
+
     @staticmethod
     def _write_dataset(conn, run_id, description):
         conn.execute(
@@ -279,7 +315,7 @@ def _replace_nonfinite(value):
 
 @autotrack.hookimpl
 def autotrack_register_stores(register):
-    register("local", lambda settings: LocalStore(settings.dir))
+    register("local", lambda settings: LocalStore(settings.dir, settings.metric_goals))
 
 
 __all__ = ["LocalStore", "StoreError", "connect", "store_dir", "deep_merge", "dumps", "DB_NAME"]

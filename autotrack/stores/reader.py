@@ -21,7 +21,7 @@ LATEST_POINT_ROWID_SQL = (
     "(SELECT rowid FROM metrics WHERE series = s.id AND step = "
     "(SELECT max(step) FROM metrics WHERE series = s.id) ORDER BY rowid DESC LIMIT 1)")
 # Ordered by series id, so that each run's metrics keep the order they were first logged in.
-_LATEST_POINTS = ("SELECT s.run_id, s.key, m.value FROM series s JOIN metrics m "
+_LATEST_POINTS = ("SELECT s.run_id, s.key, m.value, s.goal, s.goal_source FROM series s JOIN metrics m "
                   f"ON m.rowid = {LATEST_POINT_ROWID_SQL}")
 
 
@@ -30,9 +30,32 @@ class RunNotFound(LookupError):
 
 
 class StoreReader:
-    def __init__(self, directory: str):
+    def __init__(self, directory: str, metric_goals: tuple | None = None):
         self.directory = store_dir(directory)
         self._conn = connect(self.directory, create=False)
+        self._metric_goals = metric_goals  # the `metric_goals` setting; read on first need
+        self._has_goals: bool | None = None
+
+    def goal_and_source(self, key: str, stored: str | None = None, source: str | None = None) -> tuple[str, str]:
+        """A metric's goal and who said so: stored with its series (`logged` by an integration or
+        the user, or the `setting` then), else the `metric_goals` setting now, else its `name`."""
+        from autotrack.metric_goals import GOALS, goal_from_setting, guess_goal
+
+        if stored in GOALS:
+            return stored, source or "logged"
+        if self._metric_goals is None:
+            from autotrack.config import load_settings
+
+            self._metric_goals = load_settings().metric_goals
+        from_setting = goal_from_setting(key, self._metric_goals)
+        return (from_setting, "setting") if from_setting else (guess_goal(key), "name")
+
+    def _goal_column(self, column: str = "goal") -> str:
+        """`s.goal`, or NULL for a store written before goals were stored (schema version 2),
+        which this read-only connection does not upgrade."""
+        if self._has_goals is None:
+            self._has_goals = any(row[1] == "goal" for row in self._conn.execute("PRAGMA table_info(series)"))
+        return f"s.{column}" if self._has_goals else "NULL"
 
     def close(self) -> None:
         self._conn.close()
@@ -97,6 +120,13 @@ class StoreReader:
             "SELECT key, value FROM tags WHERE run_id = ? ORDER BY key", (full_id,)))
         run["history"] = self._history(full_id)
         run["metrics"] = {key: points[-1][1] for key, points in run["history"].items()}
+        stored = {key: (goal, source) for key, goal, source in self._conn.execute(
+            f"SELECT s.key, {self._goal_column()}, {self._goal_column('goal_source')} FROM series s "
+            "WHERE s.run_id = ?", (full_id,))}
+        run["goals"], run["goal_sources"] = {}, {}
+        for key in run["metrics"]:
+            goal, source = stored.get(key, (None, None))
+            run["goals"][key], run["goal_sources"][key] = self.goal_and_source(key, goal, source)
         run["datasets"] = [json.loads(text) for (text,) in self._conn.execute(
             "SELECT description FROM datasets WHERE run_id = ? ORDER BY rowid", (full_id,))]
         run["artifacts"] = [
@@ -122,19 +152,26 @@ class StoreReader:
     def _attach_latest_metrics(self, rows: list[dict], every_run: bool = False) -> None:
         by_id = {row["id"]: row for row in rows}
         for row in rows:
-            row["metrics"] = {}
+            row["metrics"], row["goals"], row["goal_sources"] = {}, {}, {}
+        latest = _LATEST_POINTS.replace("s.goal_source", self._goal_column("goal_source")).replace(
+            "s.goal,", self._goal_column() + ",")
         if every_run:  # one pass over every series: no id lists to send
-            queries = [(_LATEST_POINTS + " ORDER BY s.id", [])]
+            queries = [(latest + " ORDER BY s.id", [])]
         else:
             ids = list(by_id)
             chunks = [ids[start:start + 500] for start in range(0, len(ids), 500)]
-            queries = [(f"{_LATEST_POINTS} WHERE s.run_id IN ({','.join('?' * len(chunk))}) ORDER BY s.id", chunk)
+            queries = [(f"{latest} WHERE s.run_id IN ({','.join('?' * len(chunk))}) ORDER BY s.id", chunk)
                        for chunk in chunks]
+        goals: dict = {}  # (key, stored, source) -> (goal, source): runs share a few metric names
         for sql, args in queries:
-            for run_id, key, value in self._conn.execute(sql, args):
+            for run_id, key, value, stored, source in self._conn.execute(sql, args):
                 row = by_id.get(run_id)
                 if row is not None:
                     row["metrics"][key] = _metric_value(value)
+                    resolved = goals.get((key, stored, source))
+                    if resolved is None:
+                        resolved = goals[(key, stored, source)] = self.goal_and_source(key, stored, source)
+                    row["goals"][key], row["goal_sources"][key] = resolved
 
 
 def run_summary(row) -> dict:

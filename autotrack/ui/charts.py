@@ -10,7 +10,7 @@ from autotrack.curves import downsample, group_curves, role
 CURVE_POINTS = 2000  # points per series sent to the browser; the store keeps every one
 TOP_FEATURES = 30
 _DASH = {"train": "dot", "validation": "solid", "other": "dash"}
-_BETTER = {"min": "lower", "max": "higher"}
+_BETTER = {"min": "lower is better", "max": "higher is better", "none": "not a quality measure"}
 # plotly's own colours; on the compare page a run keeps one colour, its data sets differ by dash.
 _PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
             "#bcbd22", "#17becf"]
@@ -63,7 +63,7 @@ def metric_bar_figures(comparison: dict) -> list[dict]:
             "title": key,
             "data": [{"type": "bar", "x": names, "y": [finite(value) for value in metric["values"]],
                       "marker": {"color": colors}, "name": label(key)}],
-            "layout": {"title": {"text": label(f"{key} ({_BETTER[metric['goal']]} is better)")},
+            "layout": {"title": {"text": label(f"{key} ({_BETTER.get(metric['goal'], '')})")},
                        "xaxis": {"type": "category"}, "showlegend": False},
         })
     return figures

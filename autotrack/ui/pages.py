@@ -12,12 +12,21 @@ from autotrack.ui.charts import (CURVE_POINTS, curve_figures, importance_figures
 CHILD_METRIC_COLUMNS = 4
 
 
-def metric_rows(history: dict[str, list]) -> list[dict]:
-    """Latest, min, max and point count of each metric, over every stored point."""
+_GOAL_TEXT = {"max": "↑ max", "min": "↓ min", "none": "none"}
+
+
+def metric_rows(history: dict[str, list], goals: dict | None = None) -> list[dict]:
+    """Goal, latest, best (for the goal), min, max and point count of each metric, over every
+    stored point."""
+    from autotrack.metric_goals import best_value
+
     rows = []
     for key, points in history.items():
         values = [value for _, value in points if isinstance(value, (int, float)) and math.isfinite(value)]
-        rows.append({"key": key, "latest": number(points[-1][1]) if points else "",
+        goal = (goals or {}).get(key)
+        best = best_value(values, goal)
+        rows.append({"key": key, "goal": _GOAL_TEXT.get(goal, ""), "latest": number(points[-1][1]) if points else "",
+                     "best": number(best) if best is not None else "",
                      "min": number(min(values)) if values else "",
                      "max": number(max(values)) if values else "", "points": len(points)})
     return rows
@@ -30,7 +39,7 @@ def live_view(run: dict) -> dict:
             "points": {key: len(points) for key, points in run["history"].items()},
             "duration_text": duration(run["duration_s"]),
             "charts": curve_figures(run["history"]),
-            "metric_rows": metric_rows(run["history"])}
+            "metric_rows": metric_rows(run["history"], run.get("goals"))}
 
 
 def run_view(run: dict, children: list[dict]) -> dict:
@@ -40,7 +49,7 @@ def run_view(run: dict, children: list[dict]) -> dict:
         for key in child["metrics"]:
             child_keys[key] = child_keys.get(key, 0) + 1
     return {
-        "metric_rows": metric_rows(run["history"]),
+        "metric_rows": metric_rows(run["history"], run.get("goals")),
         "curves": curve_figures(run["history"]),
         "importances": importance_figures(run["importances"]),
         "timings": [(key, _timing(key, value)) for key, value in flat(run["timings"]).items()],

@@ -338,6 +338,15 @@ def test_every_epoch_of_every_log_entry_is_stored_as_keras_reports_it(trained):
     assert_history(trained.only_run(), history)
 
 
+def test_metric_goals_come_from_keras_metrics_own_direction(trained):
+    run = trained.only_run()
+    goals, sources = run["goals"], run["goal_sources"]
+    assert {key: goals[key] for key in ("loss", "val_loss", "accuracy", "val_accuracy", "auc", "val_auc")} == {
+        "loss": "min", "val_loss": "min", "accuracy": "max", "val_accuracy": "max", "auc": "max", "val_auc": "max"}
+    assert sources["val_auc"] == "logged" and sources["loss"] == "logged"
+    assert goals["time.epoch_s"] == "none"
+
+
 def test_evaluate_results_are_metrics_counted_per_call(trained):
     run = trained.only_run()
     on_test, on_val = trained.truth["evaluate"]

@@ -284,6 +284,13 @@ def test_fit_validate_test_predict_of_one_model_make_one_finished_run(trained):
     assert run["timings"]["fit_s"] > run["timings"]["epoch_mean_s"] > 0
 
 
+def test_goals_of_monitored_metrics_are_the_callbacks_mode(trained):
+    run = trained["run"]
+    assert run["goals"]["val_loss"] == "min" and run["goal_sources"]["val_loss"] == "logged"
+    assert run["goals"]["checkpoint.best_score"] == "min"
+    assert run["goal_sources"]["checkpoint.best_score"] == "logged"
+
+
 def test_params_are_hparams_trainer_optimizer_scheduler_and_callback_settings(trained):
     params, truth = trained["run"]["params"], trained["truth"]
     assert {key: params[key] for key in ("hidden", "lr", "fail_at_epoch")} == {

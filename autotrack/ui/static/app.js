@@ -79,9 +79,9 @@
       const head = document.createElement("th");
       head.textContent = row.key;
       line.appendChild(head);
-      for (const key of ["latest", "min", "max", "points"]) {
+      for (const key of ["goal", "latest", "best", "min", "max", "points"]) {
         const cell = line.insertCell();
-        cell.className = "num";
+        cell.className = key === "goal" ? "" : "num";
         cell.textContent = row[key];
       }
     }
