@@ -14,7 +14,6 @@ from collections.abc import Iterable, Mapping
 from autotrack.capture.redact import redact_argv, redact_mapping
 
 # Environment capture is opt-in by name: the full environment is full of tokens and noise.
-_ENV_PREFIX = "AUTOTRACK_"
 # Variables that change what a run computes or where it ran (devices, threads, determinism, scheduler).
 _USEFUL_ENV_VARS = frozenset(
     {
@@ -55,10 +54,19 @@ def _current_dir() -> str | None:
 
 
 def _script_path(argv: list[str]) -> str | None:
-    """Absolute path of the script being run, or None for -c, the REPL and similar."""
+    """Absolute path of the script being run, or None for -c, the REPL and similar. The main
+    module's `__file__` is absolute, and stays right after an os.chdir(); argv[0] may be relative."""
+    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+    if argv and argv[0] and isinstance(main_file, str) and os.path.isabs(main_file) and os.path.isfile(main_file) \
+            and os.path.basename(main_file) == os.path.basename(argv[0]):
+        return main_file
     if argv and argv[0] and os.path.isfile(argv[0]):
         return os.path.abspath(argv[0])
     return None
+
+
+def script_path() -> str | None:
+    return _script_path(list(sys.argv))
 
 
 def _main_module() -> str | None:
@@ -72,23 +80,29 @@ def _main_module() -> str | None:
 
 
 def _selected_env() -> dict[str, str]:
-    selected = {
-        key: value
-        for key, value in os.environ.items()
-        if key.startswith(_ENV_PREFIX) or key in _USEFUL_ENV_VARS
-    }
+    """The variables that change what a run computes; never autotrack's own (`AUTOTRACK_*`: its
+    switch, settings, a parent's run id, a webhook URL), which describe the tracking, not the run."""
+    selected = {key: value for key, value in os.environ.items() if key in _USEFUL_ENV_VARS}
     return redact_mapping(dict(sorted(selected.items())))
 
 
-def system_context() -> dict:
-    """Describe who ran what, where: interpreter, platform, host, user, pid, redacted argv, cwd, script, env."""
-    argv = list(sys.argv)
+def static_system_context() -> dict:
+    """What cannot change while a process runs: interpreter, platform, host, user."""
     return {
         "python": _python_info(),
         "platform": platform.platform(),
         "machine": platform.machine(),
         "host": socket.gethostname(),
         "user": _current_user(),
+    }
+
+
+def system_context(static: dict | None = None) -> dict:
+    """Describe who ran what, where: interpreter, platform, host, user, pid, redacted argv, cwd,
+    script, env. `static` is static_system_context() computed earlier (it spawns `uname`)."""
+    argv = list(sys.argv)
+    return {
+        **(static if static is not None else static_system_context()),
         "pid": os.getpid(),
         "argv": redact_argv(argv),
         "cwd": _current_dir(),

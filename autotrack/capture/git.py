@@ -196,3 +196,108 @@ def git_state(path: str | None = None, max_diff_bytes: int = 1_000_000) -> tuple
         return _collect(path, max_diff_bytes)
     except Exception:  # capture is best effort: a broken git setup must not kill the run
         return {}, None
+
+
+# -- the code version of each run, without a git call while nothing changed -----------------------
+# Past this many tracked files, stat-ing them all costs more than asking git.
+MAX_WATCHED_FILES = 20_000
+
+
+class WorkTreeWatch:
+    """git_state of one directory's work tree, recomputed only when the tree may have changed.
+
+    Each run asks for the code version as of its start (a notebook commits and edits between
+    fits). Asking git costs four subprocesses; instead a signature is read, as git's own index
+    does: HEAD and the ref it names, the index file, and the size and mtime of every tracked file
+    and of their folders (a new untracked file changes its folder's mtime). Equal signatures mean
+    the same state; anything else, or a tree too large to stat, asks git again.
+    """
+
+    def __init__(self, directory: str):
+        self.directory = directory
+        self._layout: tuple | None = None  # (root, git dir) once known; ("", "") outside a work tree
+        self._outside_at: tuple | None = None  # outside a work tree: the `.git` folders seen above
+        self._files: tuple[str, ...] | None = None
+        self._files_for: tuple | None = None  # the index signature the file list was read at
+        self._last: tuple | None = None  # (signature, (state, diff))
+        self.git_calls = 0  # how many times git_state ran (the tests count them)
+
+    def state(self, max_diff_bytes: int = 1_000_000) -> tuple[dict, str | None]:
+        signature = self._signature()
+        if signature is not None and self._last is not None and self._last[0] == signature:
+            return self._last[1]
+        self.git_calls += 1
+        result = git_state(self.directory, max_diff_bytes=max_diff_bytes)
+        # The signature read before git ran: a change made meanwhile is seen by the next run.
+        self._last = (signature, result) if signature is not None else None
+        return result
+
+    def _signature(self) -> tuple | None:
+        try:
+            layout = self._work_tree()
+            if layout == ("", ""):
+                above = _git_dirs_above(self.directory)
+                if self._outside_at is not None and above != self._outside_at:  # `git init` since
+                    self._layout = None
+                    return self._signature()
+                self._outside_at = above
+                return ("no work tree", above)
+            root, git_dir = layout
+            index = _stat(os.path.join(git_dir, "index"))
+            head = _read(os.path.join(git_dir, "HEAD"))
+            ref = head[5:].strip() if head.startswith("ref: ") else ""
+            refs = (_stat(os.path.join(git_dir, ref)) if ref else None, _stat(os.path.join(git_dir, "packed-refs")))
+            files = self._tracked_files(root, index)
+            if files is None:
+                return None
+            folders = sorted({os.path.dirname(name) for name in files} | {""})
+            return (head, refs, index, tuple(_stat(os.path.join(root, name)) for name in files),
+                    tuple(_stat(os.path.join(root, folder)) for folder in folders))
+        except Exception:  # whatever goes wrong here, git itself is asked
+            return None
+
+    def _work_tree(self) -> tuple[str, str]:
+        if self._layout is None:
+            result = _run_git(["rev-parse", "--show-toplevel", "--absolute-git-dir"], _resolve_dir(self.directory),
+                              _git_env())
+            lines = result.stdout.decode("utf-8", "replace").splitlines()
+            self._layout = (lines[0], lines[1]) if result.returncode == 0 and len(lines) == 2 else ("", "")
+        return self._layout
+
+    def _tracked_files(self, root: str, index) -> tuple[str, ...] | None:
+        if self._files is None or self._files_for != index:
+            result = _run_git(["ls-files", "-z"], root, _git_env())
+            if result.returncode != 0:
+                return None
+            names = [name for name in result.stdout.decode("utf-8", "surrogateescape").split("\0") if name]
+            self._files = tuple(names) if len(names) <= MAX_WATCHED_FILES else None
+            self._files_for = index
+        return self._files
+
+
+def _stat(path: str):
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size, info.st_ino
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read(4096)
+    except OSError:
+        return ""
+
+
+def _git_dirs_above(directory: str) -> tuple:
+    """Outside a work tree: whether a `.git` appeared in the folder or above it (`git init`)."""
+    found = []
+    folder = os.path.abspath(directory)
+    while True:
+        found.append(os.path.exists(os.path.join(folder, ".git")))
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return tuple(found)
+        folder = parent

@@ -244,3 +244,55 @@ def test_status_does_not_write_index(repo):
     before = index.stat().st_mtime_ns
     git_state(str(repo))
     assert index.stat().st_mtime_ns == before
+
+
+# -- WorkTreeWatch: the code version of each run, git asked only when something changed ------------
+def test_watch_asks_git_again_only_when_the_tree_changed(repo):
+    from autotrack.capture.git import WorkTreeWatch
+
+    watch = WorkTreeWatch(str(repo))
+    first = watch.state()
+    assert first[0]["dirty"] is False and watch.git_calls == 1
+    for _ in range(5):
+        assert watch.state() == first
+    assert watch.git_calls == 1  # nothing changed: no git call
+
+    (repo / "train.py").write_text("lr = 0.2\nepochs = 3\n")  # an edit, not committed
+    edited = watch.state()
+    assert edited[0]["dirty"] is True and "+lr = 0.2" in edited[1] and watch.git_calls == 2
+    assert watch.state() == edited and watch.git_calls == 2
+
+    git(repo, "commit", "-q", "-am", "lr")
+    committed = watch.state()
+    assert committed[0]["dirty"] is False and committed[0]["commit"] == git(repo, "rev-parse", "HEAD")
+    assert committed[0]["commit"] != first[0]["commit"]
+
+    (repo / "notes.txt").write_text("untracked")  # a new file changes its folder
+    assert watch.state()[0]["dirty"] is True
+    (repo / "sub").mkdir()
+    (repo / "sub" / "a.py").write_text("x = 1\n")
+    git(repo, "add", "sub/a.py")
+    git(repo, "commit", "-q", "-m", "sub")
+    os.remove(repo / "notes.txt")
+    assert watch.state()[0]["dirty"] is False
+    (repo / "sub" / "new.py").write_text("")  # untracked, in a subfolder
+    assert watch.state()[0]["dirty"] is True
+    git(repo, "checkout", "-q", "-b", "feature")
+    assert watch.state()[0]["branch"] == "feature"
+
+
+def test_watch_outside_a_work_tree_notices_git_init(tmp_path):
+    from autotrack.capture.git import WorkTreeWatch
+
+    folder = tmp_path / "plain"
+    folder.mkdir()
+    watch = WorkTreeWatch(str(folder))
+    assert watch.state() == ({}, None) and watch.state() == ({}, None)
+    assert watch.git_calls == 1
+    git(folder, "init", "-q", "-b", "main")
+    (folder / "a.py").write_text("")
+    git(folder, "add", "a.py")
+    git(folder, "commit", "-q", "-m", "a")
+    assert watch.state()[0]["branch"] == "main"  # the same watch finds the new repository
+    (folder / "a.py").write_text("edited")
+    assert watch.state()[0]["dirty"] is True
