@@ -66,7 +66,7 @@ def _print_metrics(metrics: dict, heads: list[str]) -> None:
         cells = [_MISSING if value is None else number(value) + (" ★" if index in best else "")
                  for index, value in enumerate(metric["values"])]
         rows.append([f"{key} {_GOAL_ARROWS.get(metric['goal'], '')}".rstrip(), *cells])
-    print_table(["metric", *heads], rows, title="metrics (★ best; ↑ higher is better, ↓ lower is better, no arrow: not a quality measure)")
+    print_table(["metric", *heads], rows, title="metrics (★ best; ↑ higher, ↓ lower is better)")
 
 
 def _print_timings(timings: dict, heads: list[str]) -> None:

@@ -68,6 +68,15 @@ def autotrack_model_params(model: Any, call: Call) -> dict | None:
 
 
 @hookspec(firstresult=True)
+def autotrack_run_name(model: Any, call: Call) -> str | None:
+    """Called at the start of an outermost fit (and of an evaluate call that starts a run of its
+    own). Return a short name that tells this model from its siblings (`Pipeline(LogisticRegression)`,
+    `GridSearchCV(Pipeline(SVC))`, `lightgbm.train(binary)`); None leaves the core's name: the
+    model's class, or the training function. First non-None answer wins.
+    """
+
+
+@hookspec(firstresult=True)
 def autotrack_fit_steps(model: Any, call: Call) -> dict[str, Any] | None:
     """Called at the start of an outermost fit. Return `{step_name: step_object}` for the parts of
     a composite model (a Pipeline's steps); their nested fit times are stored as

@@ -307,7 +307,7 @@ class Session:
                 tracked = Tracked(call, run, None, owned=False)
                 self._prepare(tracked)
                 return tracked
-        name = _run_name(call)
+        name = self._run_name(call)
         run = self.new_run(name, "auto")
         self._enter_tracked_call(run)
         try:
@@ -319,6 +319,14 @@ class Session:
             run.end("failed", "autotrack: tracking error when the fit started")
             raise
         return tracked
+
+    def _run_name(self, call: Call) -> str:
+        """An integration's name for the model (what tells it from its siblings), else the core's."""
+        model_name = None
+        if call.model is not None:
+            with guard("the autotrack_run_name hook"):
+                model_name = self.plugins.hook.autotrack_run_name(model=call.model, call=call)
+        return _run_name(call, model_name)
 
     def _prepare(self, tracked: Tracked) -> None:
         with guard("the autotrack_prepare_call hook"):
@@ -674,16 +682,18 @@ class Tracked:
         self.call, self.run, self.steps, self.owned = call, run, steps, owned
 
 
-def _run_name(call: Call) -> str:
-    """The model's class for a fit (`LGBMClassifier`), the function for a plain training function
-    (`lightgbm.train`), and what evaluated what for an evaluate call (`cross_val_score(SVC)`)."""
+def _run_name(call: Call, model_name: str | None = None) -> str:
+    """The model's name (an integration's, else its class: `LGBMClassifier`) for a fit, the
+    function for a plain training function (`lightgbm.train`), and what evaluated what for an
+    evaluate call (`cross_val_score(SVC)`)."""
     target, model = call.target, call.model
     function = target.run_name or target.attribute
     if model is None:
         return function
+    model_name = model_name or type(model).__name__
     if target.kind == "evaluate":
-        return f"{function}({type(model).__name__})"
-    return type(model).__name__
+        return f"{function}({model_name})"
+    return model_name
 
 
 def _time_key(call: Call) -> str:

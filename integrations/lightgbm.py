@@ -16,7 +16,7 @@ import sys
 
 from autotrack.integration import Integration, Target
 from autotrack.integrations.lightgbm_callback import (
-    CV_RUN, TRAIN_RUN, AutotrackCallback, _is_dataset, _is_instance, describe_lightgbm_dataset,
+    CV_RUN, TRAIN_RUN, AutotrackCallback, _is_dataset, _is_instance, canonical_params, describe_lightgbm_dataset,
     feature_importances, given_label, model_artifact, record_training_end,
 )
 from autotrack.plugins import hookimpl
@@ -61,11 +61,12 @@ def _prediction_data(args, kwargs) -> dict:
 def autotrack_model_params(model, call):
     """What the user asked for, at the start; what the booster used is added when training ends."""
     if _is_sklearn_model(model):
-        return {**model.get_params(), "num_boost_round": model.n_estimators}
+        return canonical_params(model.get_params())
     if model is not None or not _is_engine_call(call):
         return None
     arguments = _arguments(call, with_defaults=True)
-    params = {**(arguments.get("params") or {}), "num_boost_round": arguments.get("num_boost_round")}
+    # num_boost_round first: an alias in params wins over it, as LightGBM has it
+    params = canonical_params({"num_boost_round": arguments.get("num_boost_round"), **(arguments.get("params") or {})})
     if call.target.run_name == CV_RUN:
         params.update({name: arguments.get(name) for name in ("nfold", "stratified", "shuffle", "seed")})
     return params

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import os
 import sys
 import weakref
@@ -98,7 +99,7 @@ class _Training:
 
     __slots__ = ("model", "run", "handle", "finishes_itself", "stoppers", "early_stopping", "begin",
                  "end", "last", "count", "first_at", "last_at", "results", "training_set", "score_key",
-                 "score_goal")
+                 "score_goal", "scheduled", "given")
 
     def __init__(self, env, run, handle: RunHandle, finishes_itself: bool):
         self.model, self.run, self.handle, self.finishes_itself = env.model, run, handle, finishes_itself
@@ -110,9 +111,16 @@ class _Training:
         self.score_key = self.score_goal = None
         self.stoppers = [cb for cb in _engine_callbacks() if hasattr(cb, "stopping_rounds")]
         self.early_stopping = _early_stopping_settings(self.stoppers, env.params)
+        # Params a reset_parameter callback changes each iteration (a learning-rate schedule):
+        # the run keeps the value the user set, and each iteration's value as `schedule.<name>`.
+        self.scheduled = sorted({canonical_name(name) for cb in _engine_callbacks("callbacks_before_iter")
+                                 for name in (getattr(cb, "kwargs", None) or {})})
+        self.given = canonical_params({"num_boost_round": self.end - self.begin, **env.params})
         if run is not None:
-            run.log_params({**env.params, "num_boost_round": self.end - self.begin,
-                            **{f"early_stopping.{k}": v for k, v in self.early_stopping.items()}})
+            run.log_params({**self.given, **{f"early_stopping.{k}": v for k, v in self.early_stopping.items()}})
+            if self.scheduled:
+                run.set_tags({"schedule": ",".join(self.scheduled)})
+                run.set_metric_goals({f"schedule.{name}": "none" for name in self.scheduled})
 
     def record(self, env) -> None:
         """The per-iteration work: one dict of metrics, appended to the run."""
@@ -128,6 +136,10 @@ class _Training:
         if values:
             self.results[env.iteration] = values
             self.run.log_metrics(values, step=env.iteration)
+        if self.scheduled:
+            params = canonical_params(env.params)
+            self.run.log_metrics({f"schedule.{name}": params[name] for name in self.scheduled
+                                  if isinstance(params.get(name), (int, float))}, step=env.iteration)
 
     def stops_at(self, env) -> int | None:
         """None while training goes on; on its last iteration, the best iteration (1-based as
@@ -163,14 +175,14 @@ def _would_stop(stopper, env) -> int | None:
     return None
 
 
-def _engine_callbacks() -> list:
-    """The callbacks lightgbm.train/cv runs after each iteration, from its frame: the early
-    stopping callbacks among them (the user's, or the one `early_stopping_round` made) are not
-    visible any other way. Empty if LightGBM's internals moved."""
+def _engine_callbacks(which: str = "callbacks_after_iter") -> list:
+    """The callbacks lightgbm.train/cv runs after (or before) each iteration, from its frame: the
+    early stopping callbacks among them (the user's, or the one `early_stopping_round` made) and
+    reset_parameter's are not visible any other way. Empty if LightGBM's internals moved."""
     frame = sys._getframe(1)
     while frame is not None:
         if frame.f_globals.get("__name__") == "lightgbm.engine":
-            found = frame.f_locals.get("callbacks_after_iter")
+            found = frame.f_locals.get(which)
             return list(found) if isinstance(found, list) else []
         frame = frame.f_back
     return []
@@ -226,11 +238,14 @@ def _first_validation_metric(results, training_set: str) -> str | None:
 
 
 def record_training_end(run, booster, training: _Training | None, best_iteration: int) -> None:
-    """Parameters as the booster used them; with the callback's record: iterations and their mean
-    time, whether early stopping fired, and the best iteration's scores."""
-    run.log_params(resolved_params(booster))
+    """Parameters as the booster resolved them (those the user set keep the value they set: a
+    schedule leaves the booster with its last iteration's); with the callback's record:
+    iterations and their mean time, whether early stopping fired, and the best iteration's scores."""
+    resolved = resolved_params(booster)
     if training is None:
+        run.log_params(resolved)
         return
+    run.log_params({name: value for name, value in resolved.items() if name not in training.given})
     timings = {"iterations": training.count}
     mean = training.iteration_mean_s()
     if mean is not None:
@@ -261,6 +276,30 @@ def resolved_params(booster) -> dict:
         used = lightgbm.Booster(model_str=first.model_to_string(num_iteration=1))._get_loaded_param()
     given = set(first.params)
     return {name: value for name, value in used.items() if name in CORE_PARAMS or _aliases(name) & given}
+
+
+@functools.lru_cache(maxsize=1)
+def _primary_names() -> dict:
+    """LightGBM's alias -> primary name (`n_estimators`, `num_boost_round` -> `num_iterations`)."""
+    try:
+        from lightgbm.basic import _ConfigAliases
+
+        table = _ConfigAliases._get_all_param_aliases()
+    except (ImportError, AttributeError):
+        return {}
+    return {alias: primary for primary, aliases in table.items() for alias in aliases}
+
+
+def canonical_name(name: str) -> str:
+    return _primary_names().get(name, name)
+
+
+def canonical_params(params: dict) -> dict:
+    """Each parameter once, under LightGBM's primary name, so that one setting is one key and one
+    change one line of a diff (the scikit-learn API's `n_estimators`, `subsample`, `reg_alpha` are
+    `num_iterations`, `bagging_fraction`, `lambda_l1`); what LightGBM does not know (a wrapper's
+    `class_weight`, `importance_type`) keeps its name. A later alias wins, as in LightGBM."""
+    return {canonical_name(name): value for name, value in params.items()}
 
 
 def _aliases(name: str) -> set:

@@ -94,8 +94,75 @@ def autotrack_register_integrations(register):
 @hookimpl
 def autotrack_model_params(model):
     if _is_estimator(model):
-        return model.get_params(deep=True)
+        return readable_params(model.get_params(deep=True))
     return None
+
+
+def readable_params(params: dict) -> dict:
+    """get_params(deep=True) as structure: each nested estimator is its class name, since its own
+    params follow as `<name>__<param>` (`clf` = "LogisticRegression", `clf__C` = 1.0); a Pipeline's
+    `steps` are [[name, class], ...], a ColumnTransformer's `transformers` [[name, class, columns]]."""
+    return {key: _readable(value) for key, value in params.items()}
+
+
+def _readable(value, depth: int = 0):
+    if depth > 10:
+        return value
+    if _is_estimator(value) or isinstance(value, type) and hasattr(value, "get_params"):
+        return value.__name__ if isinstance(value, type) else type(value).__name__
+    if isinstance(value, (list, tuple)):
+        return [_readable(item, depth + 1) for item in value]
+    if isinstance(value, dict):
+        return {key: _readable(item, depth + 1) for key, item in value.items()}
+    if type(value).__name__ == "make_column_selector":
+        chosen = {key: getattr(value, key, None) for key in ("pattern", "dtype_include", "dtype_exclude")}
+        text = ", ".join(f"{key}={_readable_text(item)}" for key, item in chosen.items() if item is not None)
+        return f"make_column_selector({text})"
+    return value
+
+
+def _readable_text(value) -> str:
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_readable_text(item) for item in value) + "]"
+    if isinstance(value, type):
+        return value.__name__
+    return repr(value)
+
+
+MAX_NAME_CHARS = 80
+
+
+@hookimpl
+def autotrack_run_name(model):
+    """What the model is made of: `Pipeline(LogisticRegression)` (the final estimator),
+    `GridSearchCV(Pipeline(SVC))`, `StackingClassifier(LogisticRegression, RandomForestClassifier)`."""
+    if not _is_estimator(model):
+        return None
+    name = model_name(model)
+    return name if len(name) <= MAX_NAME_CHARS else name[:MAX_NAME_CHARS - 1] + "…"
+
+
+def model_name(model, depth: int = 0) -> str:
+    own = type(model).__name__
+    if depth > 4:
+        return own
+    steps = getattr(model, "steps", None)
+    if isinstance(steps, list) and steps:
+        final = next((step for _, step in reversed(steps) if step is not None and step != "passthrough"), None)
+        return f"{own}({model_name(final, depth + 1)})" if _is_estimator(final) else own
+    try:
+        given = model.get_params(deep=False)  # what the user configured, not fixed internals
+    except Exception:  # an estimator whose get_params needs something it lacks
+        return own
+    inner = given.get("estimator")  # a search's, a Bagging's; never a forest's fixed tree
+    if _is_estimator(inner):
+        return f"{own}({model_name(inner, depth + 1)})"
+    members = given.get("estimators")
+    if isinstance(members, list) and members:
+        parts = [model_name(member[1] if isinstance(member, tuple) else member, depth + 1) for member in members
+                 if (member[1] if isinstance(member, tuple) else member) not in (None, "drop", "passthrough")]
+        return f"{own}({', '.join(parts)})"
+    return own
 
 
 @hookimpl
@@ -289,13 +356,13 @@ def autotrack_fit_results(model, run, call):
         return
     best_params = getattr(model, "best_params_", None)
     if best_params is not None:
-        run.log_params({f"best.{name}": value for name, value in best_params.items()})
+        run.log_params({f"best.{name}": _readable(value) for name, value in best_params.items()})
     best_score = getattr(model, "best_score_", None)
     if best_score is not None:
         run.log_metrics({"best_score": best_score}, step=0)
         run.set_metric_goals({"best_score": "max"})  # a scorer's value: higher is better, always
     run.set_tags({"search.candidates": len(results["params"])})
-    estimator_name = type(getattr(model, "estimator", model)).__name__
+    estimator_name = model_name(getattr(model, "estimator", model))
     metric_keys = [key for key in results
                    if key.startswith(("mean_test", "std_test", "rank_test", "mean_train", "std_train"))]
     # Successive halving scores candidates again on more data in each round: say which round.
@@ -303,8 +370,8 @@ def autotrack_fit_results(model, run, call):
     goals = {key: _search_goal(key) for key in metric_keys}
     for index, params in enumerate(results["params"][:MAX_CHILD_RUNS]):
         run.child(
-            name=f"{estimator_name} #{index}",
-            params=params,
+            name=_candidate_name(estimator_name, index, params),
+            params=readable_params(params),
             metrics={key: results[key][index] for key in metric_keys},
             timings={"fit_s": float(results["mean_fit_time"][index]),
                      "score_s": float(results["mean_score_time"][index])}
@@ -312,6 +379,21 @@ def autotrack_fit_results(model, run, call):
             tags={f"search.{key}": results[key][index] for key in round_keys} or None,
             goals=goals,
         )
+
+
+def _candidate_name(estimator_name: str, index: int, params: dict) -> str:
+    """`LogisticRegression #3 C=0.157 penalty=l2`: the params a search varies are what tell its
+    candidates apart (their short names, the step prefix left out)."""
+    varied = " ".join(f"{key.rpartition('__')[2]}={_short_value(value)}" for key, value in params.items())
+    name = f"{estimator_name} #{index}" + (f" {varied}" if varied else "")
+    return name if len(name) <= MAX_NAME_CHARS else name[:MAX_NAME_CHARS - 1] + "…"
+
+
+def _short_value(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    readable = _readable(value)
+    return readable if isinstance(readable, str) else str(readable)
 
 
 def _search_goal(key: str) -> str:

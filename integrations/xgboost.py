@@ -131,9 +131,21 @@ _TRAINING_SETTINGS = ("num_boost_round", "early_stopping_rounds", "maximize", "o
 _CV_SETTINGS = ("nfold", "stratified", "shuffle", "seed", "metrics")
 
 
+# The scikit-learn API's names (and aliases XGBoost accepts in params) -> XGBoost's own name, the
+# one its resolved config uses: each parameter is one key, one change one line of a diff.
+_PRIMARY_NAMES = {
+    "learning_rate": "eta", "reg_alpha": "alpha", "reg_lambda": "lambda", "min_split_loss": "gamma",
+    "random_state": "seed", "n_jobs": "nthread", "n_estimators": "num_boost_round",
+}
+
+
+def canonical_params(params: dict) -> dict:
+    return {_PRIMARY_NAMES.get(name, name): value for name, value in params.items()}
+
+
 def _training_function_params(call, function: str) -> dict:
     arguments = _arguments(call)
-    params = _params_dict(arguments.get("params"))
+    params = canonical_params(_params_dict(arguments.get("params")))
     settings = {name: arguments.get(name) for name in _TRAINING_SETTINGS}
     if function == "cv":
         settings.update({f"cv.{name}": arguments.get(name) for name in _CV_SETTINGS})
@@ -143,8 +155,8 @@ def _training_function_params(call, function: str) -> dict:
 
 
 def _estimator_params(estimator) -> dict:
-    params = {name: value for name, value in estimator.get_params(deep=False).items()
-              if value is not None and name != "callbacks"}
+    params = canonical_params({name: value for name, value in estimator.get_params(deep=False).items()
+                               if value is not None and name != "callbacks"})
     params["num_boost_round"] = estimator.get_num_boosting_rounds()
     params.update(_callback_params(estimator.callbacks))
     return params

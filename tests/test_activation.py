@@ -167,7 +167,7 @@ def test_disable_restores_every_patched_attribute_to_the_identical_object(run_sc
     plain_svc, tracked_svc, plain_pipe, tracked_pipe = report["hasattr"]
     assert (plain_svc, plain_pipe) == (tracked_svc, tracked_pipe) == (False, False)
     # Two fits while enabled (SVC, Pipeline); none after disable().
-    assert sorted(run["name"] for run in _runs(cli)) == ["Pipeline", "SVC"]
+    assert sorted(run["name"] for run in _runs(cli)) == ["Pipeline(SVC)", "SVC"]
 
 
 # -- 3. autotrack run ---------------------------------------------------------------------------

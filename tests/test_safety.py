@@ -133,7 +133,7 @@ def test_keyboard_interrupt_marks_the_run_killed(run_script, cli):
             print(json.dumps({"caught": "KeyboardInterrupt"}))
     """))
     assert printed(result) == {"caught": "KeyboardInterrupt"}
-    (run,) = runs_named(cli, "Pipeline")
+    (run,) = runs_named(cli, "Pipeline(LogisticRegression)")
     assert run["status"] == "killed"
     assert run["error"].startswith("KeyboardInterrupt")
 
@@ -167,7 +167,7 @@ def test_sigkill_mid_fit_shows_killed_and_leaves_the_earlier_run_intact(tmp_path
             listing = cli("runs", "--json", check=False)  # parsed JSON, or the failed process
             runs = listing if isinstance(listing, list) else []  # before the store exists
             states = {run["name"]: run for run in runs}
-            if (states.get("Pipeline", {}).get("status") == "running"
+            if (states.get("Pipeline(LogisticRegression)", {}).get("status") == "running"
                     and "train.accuracy" in states.get("LogisticRegression", {}).get("metrics", {})):
                 break
             time.sleep(0.2)
@@ -177,7 +177,7 @@ def test_sigkill_mid_fit_shows_killed_and_leaves_the_earlier_run_intact(tmp_path
         process.wait(30)
         process.stderr.close()
 
-    (slow,) = runs_named(cli, "Pipeline")
+    (slow,) = runs_named(cli, "Pipeline(LogisticRegression)")
     assert slow["status"] == "killed"
     assert slow["end_time"] is None
     (earlier,) = runs_named(cli, "LogisticRegression")
@@ -398,10 +398,10 @@ def test_secrets_never_reach_the_store(run_script, cli, store):
         autotrack.set_tags({"token": "tag-secret-value", "team": "vision"})
     """), args=["--password", "hunter2", "--api-key=abc123key", "--epochs", "3"],
         env={"AUTOTRACK_TOKEN": "env-secret-value"})
-    (run,) = runs_named(cli, "Pipeline")
+    (run,) = runs_named(cli, "Pipeline(LogisticRegression)")
     context = run["context"]
     assert context["argv"][1:] == ["--password", "***", "--api-key=***", "--epochs", "3"]
-    assert context["env"]["AUTOTRACK_TOKEN"] == "***"
+    assert "AUTOTRACK_TOKEN" not in context["env"]  # autotrack's own variables are never recorded
     assert run["tags"]["token"] == "***" and run["tags"]["team"] == "vision"
     assert run["params"]["load__kw_args.source"] == "postgres://user:***@host/db"
     text = json.dumps(run)

@@ -43,7 +43,33 @@ def json_safe(value, _depth: int = 0):
             return json_safe(value.tolist(), _depth + 1)
         except Exception:  # a tolist() that is not numpy's
             pass
-    return _repr(value)
+    described = _describe_object(value)
+    return described if described is not None else _repr(value)
+
+
+def _describe_object(value) -> str | None:
+    """Objects whose repr is a memory address, told by what they are: a frozen scipy distribution
+    by its family and parameters (`loguniform(0.001, 10)`), numpy's random state by its kind (its
+    seed is not kept by numpy)."""
+    kind = type(value)
+    module = kind.__module__ or ""
+    if module.startswith("scipy.stats") and hasattr(value, "dist") and hasattr(value, "args"):
+        name = getattr(value.dist, "name", type(value.dist).__name__)
+        arguments = [_short(argument) for argument in value.args]
+        arguments += [f"{key}={_short(argument)}" for key, argument in (getattr(value, "kwds", None) or {}).items()]
+        return f"{name}({', '.join(arguments)})"
+    if module.startswith("numpy.random"):
+        if kind.__name__ == "RandomState":
+            return "RandomState"
+        bit_generator = getattr(value, "bit_generator", None)
+        if bit_generator is not None:
+            return f"{kind.__name__}({type(bit_generator).__name__})"
+    return None
+
+
+def _short(value) -> str:
+    safe = json_safe(value, _MAX_DEPTH)
+    return safe if isinstance(safe, str) else json.dumps(safe)
 
 
 _MAX_DEPTH = 20
@@ -56,11 +82,19 @@ def _is_small_array(value) -> bool:
             and isinstance(size, int) and size <= _MAX_ARRAY_ITEMS)
 
 
+# ` at 0x7f3a...`: an address differs from run to run and says nothing about the value.
+_ADDRESS = re.compile(r" (?:object )?at 0x[0-9a-fA-F]+")
+
+
 def _repr(value) -> str:
+    """One line, without memory addresses: `<Foo object at 0x7f..>` becomes `<Foo>`."""
     try:
-        return repr(value)
+        text = repr(value)
     except Exception:
         return f"<{type(value).__name__}>"
+    if "\n" in text:
+        text = " ".join(text.split())
+    return _ADDRESS.sub("", text) if " at 0x" in text else text
 
 
 # `name=value` inside a repr (`Client(api_token='abc')`): the value of a secret-looking name.

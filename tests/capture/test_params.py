@@ -134,3 +134,30 @@ def _reset_warnings():
     # warn_once remembers keys process-wide; other tests may warn about the same key.
     safety._reported.discard("param-size:huge_list_param_for_test")
     yield
+
+
+def test_memory_addresses_never_reach_a_param():
+    class Opaque:
+        pass
+
+    text = stored("thing", Opaque())
+    assert " at 0x" not in text and text.startswith("<") and "Opaque" in text
+    # two runs of the same code store the same value
+    assert stored("thing", Opaque()) == text
+
+
+def test_distributions_and_random_states_say_what_they_are():
+    scipy_stats = pytest.importorskip("scipy.stats")
+    assert stored("C", scipy_stats.loguniform(1e-3, 10)) == "loguniform(0.001, 10)"
+    assert stored("n", scipy_stats.randint(1, 5)) == "randint(1, 5)"
+    assert stored("u", scipy_stats.uniform(loc=0, scale=2)) == "uniform(loc=0, scale=2)"
+    assert stored("random_state", np.random.RandomState(0)) == "RandomState"
+    assert stored("rng", np.random.default_rng(0)) == "Generator(PCG64)"
+
+
+def test_multi_line_reprs_become_one_line():
+    class Wide:
+        def __repr__(self):
+            return "Wide(a=1,\n     b=2)"
+
+    assert stored("w", Wide()) == "Wide(a=1, b=2)"

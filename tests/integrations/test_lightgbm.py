@@ -154,11 +154,12 @@ def test_train_best_iteration_and_scores_come_from_early_stopping(trained):
 def test_train_params_are_what_the_booster_used_with_defaults_resolved(trained):
     _, truth, run = trained
     params, used = run["params"], truth["used_params"]
-    assert params["eta"] == 0.5 and params["learning_rate"] == used["learning_rate"] == 0.5  # alias resolved
+    assert params["learning_rate"] == used["learning_rate"] == 0.5 and "eta" not in params  # one name, LightGBM's
     for default in ("num_leaves", "max_depth", "min_data_in_leaf", "feature_fraction", "bagging_fraction",
                     "lambda_l1", "lambda_l2", "objective", "metric", "boosting", "num_threads"):
         assert params[default] == used[default], default
-    assert params["num_boost_round"] == 100
+    assert params["num_iterations"] == 100 and "num_boost_round" not in params
+    assert_one_key_per_parameter(params)
     assert (params["early_stopping.stopping_rounds"], params["early_stopping.first_metric_only"],
             params["early_stopping.min_delta"]) == (3, False, 0.0)
 
@@ -287,12 +288,43 @@ def test_sklearn_api_is_one_run_with_lightgbms_own_records(run_script, store):
     assert run["metrics"]["best_iteration"] == truth["best_iteration"]
     assert run["tags"]["early_stopping"] == "fired"
     assert run["importances"] == {kind: pytest.approx(values) for kind, values in truth["importances"].items()}
-    assert (run["params"]["n_estimators"], run["params"]["num_boost_round"]) == (100, 100)
+    assert run["params"]["num_iterations"] == 100  # n_estimators, under LightGBM's main name
     assert run["params"]["feature_fraction"] == 1.0  # colsample_bytree, under LightGBM's main name
+    assert run["params"]["learning_rate"] == 0.5 and run["params"]["num_leaves"] == 7
+    assert run["params"]["importance_type"] == "split"  # the wrapper's own, which LightGBM does not know
+    assert_one_key_per_parameter(run["params"])
+    assert len(run["params"]) < 30
     assert [a["name"] for a in run["artifacts"]] == ["model.txt"]
     stored = lgb.Booster(model_file=artifact_path(run, "model.txt"))
     assert np.array_equal(stored.predict(np.load(store.parent / "X_valid.npy")),
                           np.load(store.parent / "expected.npy"))
+
+
+def assert_one_key_per_parameter(params: dict) -> None:
+    """No two stored keys are aliases of one LightGBM parameter (n_estimators and num_iterations)."""
+    from lightgbm.basic import _ConfigAliases
+
+    for primary, aliases in _ConfigAliases._get_all_param_aliases().items():
+        present = sorted(set(aliases) & set(params))
+        assert len(present) <= 1, f"{present} are one parameter ({primary})"
+
+
+def test_a_learning_rate_schedule_keeps_the_rate_set_and_records_each_iterations(run_script, store):
+    result = run_script(script(DATA, """
+        rates = []
+        def decay(iteration):
+            rates.append(0.4 * 0.9 ** iteration)
+            return rates[-1]
+        train_data = lgb.Dataset(X_train, y_train)
+        lgb.train({**PARAMS, "learning_rate": 0.4}, train_data, num_boost_round=8, valid_sets=[train_data],
+                  callbacks=[lgb.reset_parameter(learning_rate=decay)])
+        print(json.dumps({"rates": rates}))
+    """))
+    rates = printed(result)["rates"]
+    run = the_run(store, "lightgbm.train")
+    assert run["params"]["learning_rate"] == 0.4  # what the user set, not the last iteration's
+    assert history_values(run, "schedule.learning_rate") == pytest.approx(rates)
+    assert run["tags"]["schedule"] == "learning_rate" and run["goals"]["schedule.learning_rate"] == "none"
 
 
 # -- enabling and disabling -------------------------------------------------------------------------
@@ -427,7 +459,7 @@ def test_explicit_callback_without_enable_records_each_training_to_its_end(run_s
     assert len(history_values(full, "training.binary_logloss")) == 6
     assert (full["tags"]["early_stopping"], full["timings"]["iterations"]) == ("off", 6)
     assert "best_iteration" not in full["metrics"]
-    assert manual["params"]["num_boost_round"] == 4 and manual["timings"]["iterations"] == 4
+    assert manual["params"]["num_iterations"] == 4 and manual["timings"]["iterations"] == 4
     assert set(manual["importances"]) == {"gain", "split"}
 
 

@@ -72,12 +72,12 @@ def test_each_outermost_fit_makes_exactly_one_run(run_script, cli):
     runs = all_runs(cli)
     assert sorted(run["name"] for run in runs) == sorted([
         "LogisticRegression", "RandomForestClassifier", "StandardScaler", "KMeans",
-        "BaggingClassifier", "VotingClassifier"])
+        "BaggingClassifier(LogisticRegression)", "VotingClassifier(LogisticRegression, RandomForestClassifier)"])
     assert all(run["parent_id"] is None and run["status"] == "finished" for run in runs)
     for run in runs:
         stored = show(cli, run["id"])
         assert stored["timings"]["fit_s"] > 0
-        assert stored["tags"]["model.class"].endswith("." + run["name"])
+        assert stored["tags"]["model.class"].endswith("." + run["name"].partition("(")[0])
 
 
 def test_pipeline_is_one_run_with_each_steps_fit_time(run_script, cli):
@@ -90,8 +90,8 @@ def test_pipeline_is_one_run_with_each_steps_fit_time(run_script, cli):
         Pipeline([("scale", StandardScaler()), ("pca", PCA(n_components=2)),
                   ("clf", LogisticRegression(C=0.5))]).fit(X, y)
     """))
-    assert [run["name"] for run in all_runs(cli)] == ["Pipeline"]
-    run = the_run(cli, "Pipeline")
+    assert [run["name"] for run in all_runs(cli)] == ["Pipeline(LogisticRegression)"]  # its final estimator
+    run = the_run(cli, "Pipeline(LogisticRegression)")
     steps = run["timings"]["steps"]
     assert set(steps) == {"scale", "pca", "clf"}
     assert all(seconds > 0 for seconds in steps.values())
@@ -128,8 +128,10 @@ def test_searches_record_best_params_and_one_child_run_per_candidate(run_script,
     """))
     expected = printed(result)
     runs = all_runs(cli)
-    parents = {run["name"]: run for run in runs if run["parent_id"] is None}
+    parents = {run["name"].partition("(")[0]: run for run in runs if run["parent_id"] is None}
     assert set(parents) == set(expected)
+    assert {run["name"] for run in runs if run["parent_id"] is None} == {
+        f"{name}(LogisticRegression)" for name in expected}
     for search_name, truth in expected.items():
         parent = show(cli, parents[search_name]["id"])
         assert parent["status"] == "finished"
@@ -137,10 +139,12 @@ def test_searches_record_best_params_and_one_child_run_per_candidate(run_script,
         assert parent["metrics"]["best_score"] == pytest.approx(truth["best_score"])
         children = [show(cli, child_id) for child_id in parent["children"]]
         assert len(children) == len(truth["candidates"])
-        by_index = {int(child["name"].rpartition("#")[2]): child for child in children}
+        by_index = {int(child["name"].split("#")[1].split()[0]): child for child in children}
         for index, candidate in enumerate(truth["candidates"]):
             child = by_index[index]
             assert child["parent_id"] == parent["id"]
+            # what tells the candidates apart is in their name: the param the search varied
+            assert child["name"] == f"LogisticRegression #{index} C={candidate['C']:.4g}"
             assert child["params"]["C"] == candidate["C"]
             assert child["metrics"]["mean_test_score"] == pytest.approx(candidate["mean"])
             assert child["metrics"]["std_test_score"] == pytest.approx(candidate["std"])
@@ -164,8 +168,9 @@ def test_parallel_search_records_every_candidate_and_no_runs_from_worker_process
     """))
     runs = all_runs(cli)
     parents = [run for run in runs if run["parent_id"] is None]
-    assert sorted(run["name"] for run in parents) == ["GridSearchCV", "cross_val_score(LogisticRegression)"]
-    search = next(run for run in parents if run["name"] == "GridSearchCV")
+    assert sorted(run["name"] for run in parents) == ["GridSearchCV(LogisticRegression)",
+                                                      "cross_val_score(LogisticRegression)"]
+    search = next(run for run in parents if run["name"] == "GridSearchCV(LogisticRegression)")
     children = [run for run in runs if run["parent_id"] == search["id"]]
     assert len(children) == printed(result)["candidates"] == 4
     assert len(runs) == 6
@@ -267,7 +272,7 @@ def test_user_defined_estimator_used_inside_a_pipeline_is_part_of_its_run(run_sc
 
         Pipeline([("clip", Clip(limit=1.5)), ("clf", LogisticRegression())]).fit(X, y)
     """))
-    run = the_run(cli, "Pipeline")
+    run = the_run(cli, "Pipeline(LogisticRegression)")
     assert run["params"]["clip__limit"] == 1.5
     assert set(run["timings"]["steps"]) == {"clip", "clf"}
 
@@ -310,17 +315,19 @@ def test_params_are_flattened_and_json_safe(run_script, cli):
             ("shift", FunctionTransformer(func=shift, kw_args={"by": np.float64(1.5)})),
             ("clf", BaggingClassifier(base, n_estimators=3, random_state=0)),
         ]).fit(X, y)
-        print(json.dumps({"keys": sorted(model.get_params(deep=True)),
-                          "estimator_repr": repr(base)}))
+        print(json.dumps({"keys": sorted(model.get_params(deep=True))}))
     """))
     expected = printed(result)
-    params = the_run(cli, "Pipeline")["params"]
+    params = the_run(cli, "Pipeline(BaggingClassifier(LogisticRegression))")["params"]
     # Flattened: every deep key, with dict-valued params spread into dotted keys.
     flat_keys = {key for key in params if not key.startswith("shift__kw_args.")}
     assert flat_keys | {"shift__kw_args"} == set(expected["keys"])
     assert params["shift__kw_args.by"] == 1.5
     # JSON-safe forms of awkward values.
-    assert params["clf__estimator"] == expected["estimator_repr"]
+    # a nested estimator is its class; its own params follow under its name, each once
+    assert params["clf__estimator"] == "LogisticRegression"
+    assert params["clf"] == "BaggingClassifier"
+    assert params["steps"] == [["impute", "SimpleImputer"], ["shift", "FunctionTransformer"], ["clf", "BaggingClassifier"]]
     assert params["clf__estimator__C"] == 0.5
     assert params["clf__estimator__max_iter"] == 200
     assert params["clf__estimator__class_weight"] == {"0": 1.0, "1": 2.0}
@@ -340,7 +347,7 @@ def test_huge_param_is_cut_with_a_warning(run_script, cli):
                                                func=lambda X, lookup: X)),
                   ("clf", LogisticRegression())]).fit(X, y)
     """))
-    value = the_run(cli, "Pipeline")["params"]["prep__kw_args.lookup"]
+    value = the_run(cli, "Pipeline(LogisticRegression)")["params"]["prep__kw_args.lookup"]
     assert isinstance(value, str) and len(value) < 3_000
     assert value.startswith("[0, 1, 2, 3")
     assert "prep__kw_args.lookup" in result.stderr and "characters" in result.stderr
@@ -364,7 +371,7 @@ def test_param_named_like_a_credential_is_masked_everywhere(run_script, cli, sto
         Pipeline([("features", FeatureService(api_token="tok-hunter2-secret")),
                   ("clf", LogisticRegression())]).fit(X, y)
     """, ))
-    run = the_run(cli, "Pipeline")
+    run = the_run(cli, "Pipeline(LogisticRegression)")
     assert run["params"]["features__api_token"] == "***"
     assert run["params"]["features__endpoint"] == "https://features.example"
     # Not in the params that hold the step's repr either, nor anywhere else in the store.
@@ -587,6 +594,45 @@ def test_importances_are_keyed_by_feature_names(run_script, cli):
     assert numpy_run == pytest.approx({f"x{i}": v for i, v in enumerate(truth["numpy"])})
 
 
+def test_params_of_a_search_over_a_pipeline_read_as_structure_on_one_line(run_script, cli):
+    run_script(script(DATA, """
+        from scipy.stats import loguniform
+        from sklearn.compose import ColumnTransformer, make_column_selector
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.model_selection import RandomizedSearchCV
+        from sklearn.pipeline import Pipeline
+        from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+        frame = X.assign(colour=np.array(["red", "green", "blue"])[np.arange(len(X)) % 3])
+        pipe = Pipeline([
+            ("pre", ColumnTransformer([("num", StandardScaler(), ["age", "income"]),
+                                       ("cat", OneHotEncoder(), make_column_selector(dtype_include=object))])),
+            ("clf", LogisticRegression()),
+        ])
+        RandomizedSearchCV(pipe, {"clf__C": loguniform(1e-3, 10)}, n_iter=3, cv=2,
+                           random_state=np.random.RandomState(0)).fit(frame, y)
+    """))
+    run = the_run(cli, "RandomizedSearchCV(Pipeline(LogisticRegression))")
+    params = run["params"]
+    for key, value in params.items():
+        assert "\n" not in json.dumps(value) and " at 0x" not in json.dumps(value), key
+    assert params["estimator"] == "Pipeline"
+    assert params["estimator__steps"] == [["pre", "ColumnTransformer"], ["clf", "LogisticRegression"]]
+    assert params["estimator__pre__transformers"] == [
+        ["num", "StandardScaler", ["age", "income"]],
+        ["cat", "OneHotEncoder", "make_column_selector(dtype_include=object)"]]
+    assert params["estimator__clf"] == "LogisticRegression" and params["estimator__clf__C"] == 1.0
+    assert params["param_distributions.clf__C"] == "loguniform(0.001, 10)"
+    assert params["random_state"] == "RandomState"
+    children = [show(cli, child) for child in run["children"]]
+    assert all(child["name"].startswith("Pipeline(LogisticRegression) #") and " C=" in child["name"]
+               for child in children)
+    # the compare of two candidates fits 80 columns and shows the one param that changed
+    table = cli("compare", children[0]["id"], children[1]["id"], env={"COLUMNS": "80"}).stdout
+    assert max(len(line) for line in table.splitlines()) <= 80
+    assert [line for line in table.splitlines() if "clf__C" in line]
+
+
 def test_pipeline_with_column_transformer_keys_importances_by_output_feature_names(run_script, cli):
     result = run_script(script(DATA, """
         from sklearn.compose import ColumnTransformer
@@ -609,11 +655,12 @@ def test_pipeline_with_column_transformer_keys_importances_by_output_feature_nam
         }))
     """))
     truth = printed(result)
-    pipeline = the_run(cli, "Pipeline")["importances"]["impurity"]
+    pipeline = the_run(cli, "Pipeline(RandomForestClassifier)")["importances"]["impurity"]
     assert list(pipeline) == ["num__age", "num__income", "cat__colour_blue", "cat__colour_green",
                               "cat__colour_red"]
     assert pipeline == pytest.approx(truth["pipeline"])
-    assert the_run(cli, "GridSearchCV")["importances"]["impurity"] == pytest.approx(truth["search"])
+    assert the_run(cli, "GridSearchCV(Pipeline(RandomForestClassifier))")["importances"]["impurity"] \
+        == pytest.approx(truth["search"])
 
 
 # -- datasets -------------------------------------------------------------------------------------
@@ -741,7 +788,7 @@ def test_unpicklable_model_is_tracked_without_an_artifact_and_with_a_warning(run
                           ("clf", LogisticRegression())]).fit(X, y)
         print(json.dumps({"accuracy": model.score(X, y)}))
     """))
-    run = the_run(cli, "Pipeline")
+    run = the_run(cli, "Pipeline(LogisticRegression)")
     assert run["status"] == "finished"
     assert [a["name"] for a in run["artifacts"] if a["name"] == "model.pkl"] == []
     assert "train.accuracy" in run["metrics"]

@@ -97,7 +97,7 @@ def test_params_table_holds_the_real_values(trained, lightgbm_page):
     assert params["num_leaves"] == str(given["num_leaves"])
     assert params["objective"] == given["objective"]
     assert params["learning_rate"] == str(given["learning_rate"])
-    assert params["num_boost_round"] == "30"
+    assert params["num_iterations"] == "30"  # num_boost_round, under LightGBM's main name
 
 
 def test_summary_and_environment(cli, trained, lightgbm_page):
