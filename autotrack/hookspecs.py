@@ -105,10 +105,23 @@ def autotrack_feature_importances(model: Any, call: Call) -> dict[str, dict[str,
 
 
 @hookspec(firstresult=True)
+def autotrack_model_snapshot(model: Any, call: Call) -> Callable[[], Any] | None:
+    """Called after an outermost fit returned, on the training thread, before anything else reads
+    the model. Return a function that gives a copy of the model as it is now (take what the copy
+    needs now, cheaply; make the copy when called, on the background thread), so that what is
+    computed later (training metrics, the saved model) describes the model that was fitted even if
+    the user changes it meanwhile (refits a Pipeline's step). The core keeps it in `call.snapshot`
+    for the other hooks. First non-None answer wins; None: later work reads the live model.
+    """
+
+
+@hookspec(firstresult=True)
 def autotrack_training_metrics(model: Any, X: Any, y: Any) -> dict[str, float] | None:
     """Called on the background thread after an outermost fit, with a bounded sample of the
-    training data (see `metrics_sample_rows`). Return metric name -> value; the core stores them
-    as `train.<name>`. First non-None answer wins. Never called when y is None.
+    training data (see `metrics_sample_rows`); `model` is the snapshot of the fitted model when an
+    `autotrack_model_snapshot` answered. Return metric name -> value; the core stores them as
+    `training_<name>` (never a framework's `<eval set>.<metric>` name). First non-None answer wins.
+    Never called when y is None. A metric that is undefined for the data is left out, not NaN.
     """
 
 

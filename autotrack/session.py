@@ -383,9 +383,13 @@ class Session:
         with guard("the autotrack_fit_results hook"):
             hook.autotrack_fit_results(model=model, run=run, call=call)
         y = call.data.get("y")
-        if settings.training_metrics and y is not None and call.target.kind == "fit":
+        wants_metrics = settings.training_metrics and y is not None and call.target.kind == "fit"
+        if wants_metrics or (settings.log_models and call.target.kind == "fit"):
+            with guard("the autotrack_model_snapshot hook"):
+                call.snapshot = hook.autotrack_model_snapshot(model=model, call=call)
+        if wants_metrics:
             with guard("sampling the training data"):
-                self._queue_training_metrics(run, model, call.data.get("X"), y)
+                self._queue_training_metrics(run, model, call.data.get("X"), y, call.snapshot)
         if settings.log_models and call.target.kind == "fit":
             with guard("the autotrack_model_artifact hook"):
                 artifact = hook.autotrack_model_artifact(model=model, call=call)
@@ -429,7 +433,7 @@ class Session:
     def _leave_tracked_call(self, run: Run) -> None:
         self.close_context(run)
 
-    def _queue_training_metrics(self, run: Run, model, X, y) -> None:
+    def _queue_training_metrics(self, run: Run, model, X, y, snapshot=None) -> None:
         from autotrack.capture.sampling import evenly_spaced_rows
         from autotrack.writer import Job
 
@@ -439,11 +443,15 @@ class Session:
             return  # data of a kind we cannot sample: no training metrics, the rest is recorded
 
         def compute():
-            if self.run_of(model) is not run:
-                return  # refit since: these metrics would describe another model
-            metrics = self.plugins.hook.autotrack_training_metrics(model=model, X=X_sample, y=y_sample)
+            if snapshot is not None:
+                fitted = snapshot()  # the model as fit returned it, whatever was done to it since
+            elif self.run_of(model) is run:
+                fitted = model
+            else:
+                return  # refit since, and no snapshot: these metrics would describe another model
+            metrics = self.plugins.hook.autotrack_training_metrics(model=fitted, X=X_sample, y=y_sample)
             if metrics:
-                run.log_metrics({f"train.{name}": value for name, value in metrics.items()}, step=0)
+                run.log_metrics({f"training_{name}": value for name, value in metrics.items()}, step=0)
 
         self.writer.put(Job(compute, "computing training metrics"))
 

@@ -26,11 +26,12 @@ class Call:
     append undo functions to `cleanups`, which run once the original returns or raises.
     """
 
-    __slots__ = ("target", "instance", "args", "kwargs", "result", "data", "model", "cleanups")
+    __slots__ = ("target", "instance", "args", "kwargs", "result", "data", "model", "cleanups", "snapshot")
 
     def __init__(self, target, instance, args, kwargs):
         self.target, self.instance, self.args, self.kwargs = target, instance, args, kwargs
         self.result = None
+        self.snapshot = None  # after a fit: autotrack_model_snapshot's answer, shared by the hooks
         self.data = target.data_arguments(args, kwargs)
         self.model = target.model(instance, args, kwargs)
         self.cleanups: list = []

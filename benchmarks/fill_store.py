@@ -25,8 +25,8 @@ from autotrack.stores.local import connect, store_dir
 _EXPERIMENTS = ["churn", "fraud", "pricing", "ranking", "forecast", "images", "text", "baseline"]
 _MODELS = ["RandomForestClassifier", "LGBMClassifier", "XGBClassifier", "LogisticRegression",
            "GradientBoostingRegressor", "Pipeline", "Ridge", "MLP"]
-_METRICS = ["train.accuracy", "train.f1", "train.log_loss", "valid_0.auc", "valid_0.binary_logloss",
-            "train.roc_auc", "train.precision"]
+_METRICS = ["training_accuracy", "training_f1", "training_log_loss", "valid_0.auc", "valid_0.binary_logloss",
+            "training_roc_auc", "training_precision"]
 _PACKAGES = {f"package{i}": f"{i}.{i % 7}.{i % 3}" for i in range(60)}  # a context's usual bulk
 _DEAD_PID = 2 ** 22 - 7  # beyond Linux's default pid_max: never a live process
 

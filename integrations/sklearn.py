@@ -337,13 +337,16 @@ def _regression_metrics(model, X, y) -> dict:
     total = ((truth - truth.mean(axis=0)) ** 2).sum(axis=0)
     # scikit-learn's force_finite: a constant target scores 1.0 when predicted exactly, else 0.0
     r2 = np.where(total > 0, 1 - residual / np.where(total > 0, total, 1), np.where(residual > 0, 0.0, 1.0))
-    eps = np.finfo(np.float64).eps
-    return {
+    metrics = {
         "r2": float(r2.mean()),
         "rmse": float(np.sqrt((error ** 2).mean(axis=0).mean())),
         "mae": float(np.abs(error).mean(axis=0).mean()),
-        "mape": float((np.abs(error) / np.maximum(np.abs(truth), eps)).mean(axis=0).mean()),
     }
+    # MAPE divides by the targets: with a zero target it is undefined (scikit-learn's figure is
+    # then about 1e15, a division by its epsilon), so it is left out rather than stored as a number.
+    if np.all(np.abs(truth) > np.finfo(np.float64).eps):
+        metrics["mape"] = float((np.abs(error) / np.abs(truth)).mean(axis=0).mean())
+    return metrics
 
 
 @hookimpl
@@ -429,12 +432,20 @@ def _record_fold_scores(run, call) -> None:
     run.set_tags({"cv.function": call.target.attribute, "cv.folds": folds})
 
 
+# Estimators whose integration saves the model in the framework's own format (and whose refit
+# makes a new booster rather than changing the fitted one): pickling them here would serialise
+# the booster on the training thread for nothing.
+_OWN_MODEL_FILES = ("lightgbm.", "xgboost.")
+
+
 @hookimpl
-def autotrack_model_artifact(model):
-    if not _is_estimator(model):
+def autotrack_model_snapshot(model):
+    """Pickle protocol 5 hands large arrays over out of band without copying them, so the
+    snapshot is cheap on the training thread; the copy is made when asked, on the writer thread.
+    Refitting (a Pipeline's step refit after the fit, as tutorials do) rebinds the fitted arrays
+    rather than writing into them, so the copy is the model fit returned."""
+    if not _is_estimator(model) or type(model).__module__.startswith(_OWN_MODEL_FILES):
         return None
-    # Protocol 5 hands large arrays over out of band without copying them, so this snapshot
-    # is cheap on the training thread; the full pickle is written on the writer thread.
     buffers: list = []
     try:
         header = pickle.dumps(model, protocol=5, buffer_callback=buffers.append)
@@ -445,11 +456,20 @@ def autotrack_model_artifact(model):
                   "the fitted %s cannot be pickled (%s); no model artifact is stored",
                   type(model).__name__, exc)
         return None
+    return lambda: pickle.loads(header, buffers=buffers)
+
+
+@hookimpl
+def autotrack_model_artifact(model, call):
+    if not _is_estimator(model):
+        return None
+    snapshot = call.snapshot if call is not None and call.snapshot is not None else autotrack_model_snapshot(model)
+    if snapshot is None:
+        return None
 
     def write(path: str) -> None:
-        snapshot = pickle.loads(header, buffers=buffers)
         fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as handle:
-            pickle.dump(snapshot, handle, protocol=5)
+            pickle.dump(snapshot(), handle, protocol=5)
 
     return "model.pkl", write

@@ -88,12 +88,12 @@ def test_json_shows_what_differs_and_what_is_equal(recorded):
 
     # the best index is the run whose stored value is best, by each metric's own goal
     stored = {run["id"]: run["metrics"] for run in autotrack(store, "runs", "--json", "-n", "0")}
-    log_loss = comparison["metrics"]["train.log_loss"]
+    log_loss = comparison["metrics"]["training_log_loss"]
     assert log_loss["goal"] == "min"
-    assert log_loss["values"] == [stored[run_id]["train.log_loss"] for run_id in (shallow, deep, other)]
+    assert log_loss["values"] == [stored[run_id]["training_log_loss"] for run_id in (shallow, deep, other)]
     lowest = min(log_loss["values"])
     assert log_loss["best"] == [i for i, value in enumerate(log_loss["values"]) if value == lowest]
-    accuracy = comparison["metrics"]["train.accuracy"]
+    accuracy = comparison["metrics"]["training_accuracy"]
     assert accuracy["goal"] == "max"
     assert 0 not in accuracy["best"]  # a one-level forest fits noisy training data worse than deep ones
 
@@ -117,7 +117,7 @@ def test_text_marks_the_best_and_folds_equal_params(recorded):
     assert "n_estimators" not in shown
     comparison = autotrack(store, "compare", ids["shallow"], ids["other"], "--json")
     assert f"{len(comparison['params']['same'])} equal params hidden (--all to show)" in shown
-    assert "★" in next(line for line in shown.splitlines() if "train.log_loss" in line)
+    assert "★" in next(line for line in shown.splitlines() if "training_log_loss" in line)
     assert "DIFFERENT data" in shown and "same commit" in shown
 
     everything = autotrack(store, "compare", ids["shallow"], ids["other"], "--all").stdout
@@ -131,15 +131,15 @@ def test_text_marks_the_best_and_folds_equal_params(recorded):
 def test_best_orders_runs_by_the_metric_goal(recorded):
     store, ids, _ = recorded
     forests = [ids["shallow"], ids["deep"], ids["other"]]
-    stored = {run["id"]: run["metrics"]["train.log_loss"]
+    stored = {run["id"]: run["metrics"]["training_log_loss"]
               for run in autotrack(store, "runs", "--json", "-n", "0") if run["id"] in forests}
     lowest_first = sorted(forests, key=stored.get)
 
-    chosen = autotrack(store, "compare", "--experiment", "train", "--best", "train.log_loss", "--json")
+    chosen = autotrack(store, "compare", "--experiment", "train", "--best", "training_log_loss", "--json")
     assert [run["id"] for run in chosen["runs"]] == lowest_first  # log loss: lower is better
-    highest_first = autotrack(store, "compare", "-e", "train", "--best", "train.log_loss", "--max", "--json")
+    highest_first = autotrack(store, "compare", "-e", "train", "--best", "training_log_loss", "--max", "--json")
     assert [run["id"] for run in highest_first["runs"]] == lowest_first[::-1]
-    top_two = autotrack(store, "compare", "-e", "train", "--best", "train.log_loss", "--top", "2", "--json")
+    top_two = autotrack(store, "compare", "-e", "train", "--best", "training_log_loss", "--top", "2", "--json")
     assert [run["id"] for run in top_two["runs"]] == lowest_first[:2]
 
     # without --experiment every experiment counts; quality is higher-is-better as logged
@@ -179,7 +179,7 @@ def test_bad_input_is_one_line(recorded, args, message):
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     if args[-1] == "no_such_metric":
-        assert "train.log_loss" in result.stderr and "quality" in result.stderr
+        assert "training_log_loss" in result.stderr and "quality" in result.stderr
 
 
 def test_ambiguous_prefix_and_missing_store(recorded, tmp_path):
@@ -200,10 +200,10 @@ def test_ambiguous_prefix_and_missing_store(recorded, tmp_path):
 
 
 def test_metric_goal_reads_the_metric_name_when_nothing_else_is_known():
-    for key in ("loss", "val_loss", "valid_0.l2", "training.binary_logloss", "train.log_loss", "rmse",
+    for key in ("loss", "val_loss", "valid_0.l2", "training.binary_logloss", "training_log_loss", "rmse",
                 "test.mean_absolute_error", "validation_0.mlogloss", "holdout.error", "rank_test_score"):
         assert metric_goal(key) == "min", key
-    for key in ("accuracy", "val_accuracy", "valid_0.auc", "train.f1", "r2", "cv.test_score",
+    for key in ("accuracy", "val_accuracy", "valid_0.auc", "training_f1", "r2", "cv.test_score",
                 "neg_mean_squared_error", "holdout.precision", "my_score", "X_test.score"):
         assert metric_goal(key) == "max", key
     for key in ("fit_s", "std_test_score", "cv.test_score.std", "best_iteration", "time.epoch_s",
@@ -216,7 +216,7 @@ def test_metric_goal_reads_the_metric_name_when_nothing_else_is_known():
 def test_a_metric_with_no_goal_is_never_best(recorded):
     store, ids, _ = recorded
     runs = autotrack(store, "compare", ids["shallow"], ids["deep"], "--json")
-    assert runs["metrics"]["train.log_loss"]["goal"] == "min" and runs["metrics"]["train.log_loss"]["best"]
+    assert runs["metrics"]["training_log_loss"]["goal"] == "min" and runs["metrics"]["training_log_loss"]["best"]
 
     def with_goals(setting, *args):
         env = {**os.environ, "AUTOTRACK_DIR": str(store), "AUTOTRACK_METRIC_GOALS": setting, "COLUMNS": "200"}
@@ -224,12 +224,12 @@ def test_a_metric_with_no_goal_is_never_best(recorded):
                               text=True, timeout=120)
 
     # a setting read when the store is read: a metric said to be no quality measure has no best
-    result = with_goals("train.*=none", "compare", "-e", "train", "--best", "train.log_loss")
+    result = with_goals("training_*=none", "compare", "-e", "train", "--best", "training_log_loss")
     assert result.returncode == 1 and "not known as a quality measure" in result.stderr
     assert "--max or --min" in result.stderr and len(result.stderr.strip().splitlines()) == 1
-    table = with_goals("train.*=none", "compare", ids["shallow"], ids["deep"]).stdout
-    assert "★" not in next(line for line in table.splitlines() if "train.log_loss" in line)
-    assert with_goals("train.*=none", "compare", "-e", "train", "--best", "train.log_loss", "--min").returncode == 0
+    table = with_goals("training_*=none", "compare", ids["shallow"], ids["deep"]).stdout
+    assert "★" not in next(line for line in table.splitlines() if "training_log_loss" in line)
+    assert with_goals("training_*=none", "compare", "-e", "train", "--best", "training_log_loss", "--min").returncode == 0
     env_goal = with_goals("quality=min", "compare", "--best", "quality", "--json")
     # the goal logged with the metric wins over the setting (logged > setting > name)
     assert [run["id"] for run in json.loads(env_goal.stdout)["runs"]] == [ids["plain"], ids["weird"]]

@@ -45,6 +45,12 @@ dtrain, dvalid = xgb.DMatrix(X_train, y_train), xgb.DMatrix(X_valid, y_valid)
 xgb.train({"objective": "binary:logistic", "eval_metric": ["logloss", "auc"]}, dtrain, 40,
           evals=[(dvalid, "valid")], early_stopping_rounds=3, verbose_eval=False)
 ids["xgb"] = autotrack.active_run().id
+y_reg = X_train[:, 0] * 3.0 + 1.0
+xgb.train({"objective": "reg:squarederror"}, xgb.DMatrix(X_train, y_reg), 12,
+          evals=[(xgb.DMatrix(X_train, y_reg), "train")], verbose_eval=False)
+ids["xgb_native_train"] = autotrack.active_run().id
+xgb.XGBRegressor(n_estimators=12).fit(X_train, y_reg)
+ids["xgb_regressor"] = autotrack.active_run().id
 print(json.dumps({"ids": ids, "ranks": ranks}))
 """
 
@@ -144,3 +150,14 @@ def test_a_bad_goal_setting_is_one_warning(tmp_path):
     assert result.returncode == 0
     assert "AUTOTRACK_METRIC_GOALS" in result.stderr and "'biggest' is not a metric goal" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_autotracks_training_metrics_never_share_a_name_with_a_frameworks_series(recorded):
+    store, out = recorded
+    native = cli(store, "show", out["ids"]["xgb_native_train"], "--json")
+    regressor = cli(store, "show", out["ids"]["xgb_regressor"], "--json")
+    assert len(native["history"]["train.rmse"]) == 12  # XGBoost's own, per iteration
+    assert "training_rmse" not in native["metrics"]  # no target given to xgb.train: none computed
+    assert "train.rmse" not in regressor["metrics"]
+    assert len(regressor["history"]["training_rmse"]) == 1  # autotrack's, after the fit
+    assert regressor["goals"]["training_rmse"] == "min"

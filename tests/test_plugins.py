@@ -130,7 +130,21 @@ def autotrack_feature_importances(model):
 
 @hookimpl
 def autotrack_training_metrics(model, X, y):
-    return {"fake_accuracy": 0.5} if _mine(model) else None
+    return {"fake_accuracy": 0.5, "fake_alpha": model.alpha} if _mine(model) else None
+
+
+@hookimpl
+def autotrack_run_name(model):
+    return f"Model(alpha={model.alpha})" if _mine(model) and model.inner is not None else None
+
+
+@hookimpl
+def autotrack_model_snapshot(model):
+    if not _mine(model):
+        return None
+    import fakefw
+    alpha = model.alpha
+    return lambda: fakefw.Model(alpha=alpha)
 
 
 @hookimpl
@@ -191,6 +205,7 @@ FAKE_SCRIPT = """
 import fakefw
 data = fakefw.Data([1, 2, 3])
 model = fakefw.Model(alpha=0.3, inner=fakefw.Model()).fit(data, [0, 1, 0])
+model.alpha = 9.9  # changed right after fit: what was fitted had 0.3
 model.predict(data)
 print("score", model.score(data, [0, 1, 1]))
 """
@@ -275,12 +290,13 @@ def test_a_third_party_plugin_answers_every_hook(cli, run_script, store, tmp_pat
     run_script(FAKE_SCRIPT, env=env)
     (summary,) = _stored_runs(cli, store, env)
     run = cli("show", summary["id"], "--json", env=env)
-    assert (run["name"], run["status"]) == ("Model", "finished")  # autotrack_register_integrations
+    assert (run["name"], run["status"]) == ("Model(alpha=0.3)", "finished")  # autotrack_run_name
     assert run["context"]["fake"] == {"answer": 42}  # autotrack_collect_context
     assert run["params"]["alpha"] == 0.3 and run["params"]["nested.depth"] == 2  # autotrack_model_params
     assert "inner" in run["timings"]["steps"]  # autotrack_fit_steps
     assert run["importances"] == {"gain": {"a": 0.75, "b": 0.25}}  # autotrack_feature_importances
-    assert run["metrics"]["train.fake_accuracy"] == 0.5  # autotrack_training_metrics
+    assert run["metrics"]["training_fake_accuracy"] == 0.5  # autotrack_training_metrics
+    assert run["metrics"]["training_fake_alpha"] == 0.3  # of autotrack_model_snapshot's copy
     assert run["params"]["fit_result"] == "seen"  # autotrack_fit_results
     artifacts = {a["name"]: a for a in run["artifacts"]}
     assert Path(artifacts["fake-model.txt"]["path"]).read_text() == "alpha=0.3"  # autotrack_model_artifact

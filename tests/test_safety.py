@@ -168,7 +168,7 @@ def test_sigkill_mid_fit_shows_killed_and_leaves_the_earlier_run_intact(tmp_path
             runs = listing if isinstance(listing, list) else []  # before the store exists
             states = {run["name"]: run for run in runs}
             if (states.get("Pipeline(LogisticRegression)", {}).get("status") == "running"
-                    and "train.accuracy" in states.get("LogisticRegression", {}).get("metrics", {})):
+                    and "training_accuracy" in states.get("LogisticRegression", {}).get("metrics", {})):
                 break
             time.sleep(0.2)
         process.send_signal(signal.SIGKILL)
@@ -183,7 +183,7 @@ def test_sigkill_mid_fit_shows_killed_and_leaves_the_earlier_run_intact(tmp_path
     (earlier,) = runs_named(cli, "LogisticRegression")
     assert earlier["status"] == "finished"
     assert earlier["params"]["C"] == 0.7
-    assert 0 <= earlier["metrics"]["train.accuracy"] <= 1
+    assert 0 <= earlier["metrics"]["training_accuracy"] <= 1
     assert [a["name"] for a in earlier["artifacts"]] == ["model.pkl"]
     assert os.path.getsize(earlier["artifacts"][0]["path"]) == earlier["artifacts"][0]["bytes"]
 
@@ -315,7 +315,7 @@ def test_error_in_a_hook_is_logged_once_and_swallowed_when_not_strict(run_script
 def test_error_in_one_hook_loses_only_that_hooks_part(run_script, cli):
     run_script(FAILING_PLUGIN, env={"AUTOTRACK_STRICT": "0"})
     run = [run for run in runs_named(cli, "LogisticRegression") if run["params"]["C"] == 2.0][0]
-    assert "train.accuracy" in run["metrics"]
+    assert "training_accuracy" in run["metrics"]
     assert [a["name"] for a in run["artifacts"]] == ["model.pkl"]
     assert run["timings"]["predict"]["count"] == 1
 

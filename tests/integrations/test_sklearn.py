@@ -197,7 +197,7 @@ def test_fits_and_scores_made_by_scikit_learns_own_functions_are_not_the_users(r
     """))
     assert sorted(run["name"] for run in all_runs(cli)) == ["LogisticRegression", "MyScaler"]
     run = the_run(cli, "LogisticRegression")
-    assert [key for key in run["metrics"] if not key.startswith("train.")] == ["X_test.score"]
+    assert [key for key in run["metrics"] if not key.startswith("training_")] == ["X_test.score"]
     assert run["timings"]["score"]["count"] == 1 + 4 * 2 + 1
 
 
@@ -253,7 +253,7 @@ def test_cross_validating_a_fitted_model_adds_the_folds_to_its_run(run_script, c
     assert [run["name"] for run in all_runs(cli)] == ["LogisticRegression"]
     run = the_run(cli, "LogisticRegression")
     assert len(run["history"]["cv.test_score"]) == 3
-    assert "train.accuracy" in run["metrics"] and run["timings"]["fit_s"] > 0
+    assert "training_accuracy" in run["metrics"] and run["timings"]["fit_s"] > 0
 
 
 def test_user_defined_estimator_used_inside_a_pipeline_is_part_of_its_run(run_script, cli):
@@ -447,8 +447,8 @@ def classifier_truth(model, X, y, binary, pos_label=1):
 
 
 def assert_training_metrics(run: dict, truth: dict) -> None:
-    stored = {key[len("train."):]: value for key, value in run["metrics"].items()
-              if key.startswith("train.")}
+    stored = {key[len("training_"):]: value for key, value in run["metrics"].items()
+              if key.startswith("training_")}
     assert set(stored) == set(truth)
     for name, value in truth.items():
         assert stored[name] == pytest.approx(value, rel=1e-9, abs=1e-12), name
@@ -496,6 +496,39 @@ def test_regressor_training_metrics_are_correct(run_script, cli):
     assert_training_metrics(the_run(cli, "Ridge"), printed(result))
 
 
+def test_training_metrics_describe_the_model_fit_returned_whatever_is_done_to_it_after(run_script, cli):
+    result = run_script(script(DATA, """
+        from sklearn.linear_model import LinearRegression, Ridge
+        from sklearn.pipeline import Pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        Xr, yr = make_regression(n_samples=200, n_features=3, noise=5.0, random_state=0)
+        pipe = Pipeline([("scale", StandardScaler()), ("reg", LinearRegression())]).fit(Xr, yr)
+        from sklearn.metrics import r2_score
+        fitted_r2 = r2_score(yr, pipe.predict(Xr))
+        pipe.named_steps["reg"].fit(Xr[:, ::-1], -yr)  # a tutorial refits a step of the fitted pipeline
+        after = r2_score(yr, pipe.predict(Xr))
+        ridge = Ridge(alpha=1.0)
+        ridge.fit(Xr, yr)  # the same object fitted twice in a row: two runs, each with its metrics
+        first_r2 = r2_score(yr, ridge.predict(Xr))
+        ridge.fit(Xr, yr * 2 + 5)
+        second_r2 = r2_score(yr * 2 + 5, ridge.predict(Xr))
+        zeros = np.where(np.arange(200) % 10 == 0, 0.0, yr + 300)  # targets with zeros: MAPE undefined
+        from sklearn.linear_model import Lasso
+        Lasso(alpha=0.1).fit(Xr, zeros)
+        print(json.dumps({"fitted": fitted_r2, "after": after, "first": first_r2, "second": second_r2}))
+    """))
+    truth = printed(result)
+    assert truth["after"] < 0 < truth["fitted"]
+    pipeline = the_run(cli, "Pipeline(LinearRegression)")
+    assert pipeline["metrics"]["training_r2"] == pytest.approx(truth["fitted"])
+    ridges = [show(cli, run["id"]) for run in all_runs(cli) if run["name"] == "Ridge"]
+    assert sorted(run["metrics"]["training_r2"] for run in ridges) == pytest.approx(
+        sorted([truth["first"], truth["second"]]))
+    zero_targets = the_run(cli, "Lasso")
+    assert "training_mape" not in zero_targets["metrics"] and "training_rmse" in zero_targets["metrics"]
+
+
 def test_classifier_without_predict_proba_has_no_log_loss_and_no_error(run_script, cli):
     result = run_script(script(DATA, CLASSIFIER_TRUTH, """
         from sklearn.svm import LinearSVC
@@ -506,7 +539,7 @@ def test_classifier_without_predict_proba_has_no_log_loss_and_no_error(run_scrip
     """))
     run = the_run(cli, "LinearSVC")
     assert run["status"] == "finished"
-    assert "train.log_loss" not in run["metrics"] and "train.roc_auc" not in run["metrics"]
+    assert "training_log_loss" not in run["metrics"] and "training_roc_auc" not in run["metrics"]
     assert_training_metrics(run, printed(result))
 
 
@@ -524,9 +557,9 @@ def test_training_metrics_that_are_undefined_are_left_out_without_an_error(run_s
     """))
     assert_training_metrics(the_run(cli, "LogisticRegression"), printed(result))
     dummy = the_run(cli, "DummyClassifier")["metrics"]
-    assert dummy["train.accuracy"] == 1.0 and "train.log_loss" not in dummy
+    assert dummy["training_accuracy"] == 1.0 and "training_log_loss" not in dummy
     multilabel = the_run(cli, "KNeighborsClassifier")["metrics"]
-    assert not [key for key in multilabel if key.startswith("train.")]
+    assert not [key for key in multilabel if key.startswith("training_")]
 
 
 def test_training_metrics_for_text_in_a_list_and_none_for_a_consumed_generator(run_script, cli):
@@ -542,7 +575,7 @@ def test_training_metrics_for_text_in_a_list_and_none_for_a_consumed_generator(r
     """))
     runs = [show(cli, run["id"]) for run in all_runs(cli)]
     assert len(runs) == 2 and all(run["status"] == "finished" for run in runs)
-    with_metrics = [run for run in runs if "train.accuracy" in run["metrics"]]
+    with_metrics = [run for run in runs if "training_accuracy" in run["metrics"]]
     assert len(with_metrics) == 1  # the generator was used up by fit: nothing to score it on
     assert_training_metrics(with_metrics[0], printed(result))
 
@@ -791,5 +824,5 @@ def test_unpicklable_model_is_tracked_without_an_artifact_and_with_a_warning(run
     run = the_run(cli, "Pipeline(LogisticRegression)")
     assert run["status"] == "finished"
     assert [a["name"] for a in run["artifacts"] if a["name"] == "model.pkl"] == []
-    assert "train.accuracy" in run["metrics"]
+    assert "training_accuracy" in run["metrics"]
     assert "cannot be pickled" in result.stderr
