@@ -293,6 +293,18 @@ def caller_frame():
     return frame
 
 
+_NOT_USERS = ("autotrack", "pluggy")  # top-level packages whose frames lie between a hook and the user
+
+
+def user_frame():
+    """From inside a hook: the frame of the user's call (outside autotrack and pluggy), whose
+    variables name the data the user passed (`X_valid`)."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__", "").partition(".")[0] in _NOT_USERS:
+        frame = frame.f_back
+    return frame
+
+
 def variable_name(frame, value: Any) -> str | None:
     """The name the caller gave `value` (`X_test`), as MLflow names scores; None if unnamed."""
     if frame is None or value is None:
@@ -306,6 +318,7 @@ def variable_name(frame, value: Any) -> str | None:
     return None
 
 
-__all__ = ["make_wrapper", "mark_thread_internal", "caller_frame", "variable_name", "Call", "current_run",
+__all__ = ["make_wrapper", "mark_thread_internal", "caller_frame", "user_frame", "variable_name", "Call",
+           "current_run",
            "tracked_call_run",
            "is_rank_zero"]

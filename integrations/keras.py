@@ -34,7 +34,6 @@ KERAS_ARGUMENTS = {
 DATA_ROLES = {"X": "x", "y": "y", "sample_weight": "sample_weight"}
 DEFAULT_BATCH_SIZE = 32  # what Keras uses for arrays when fit() gets no batch_size
 ARTIFACT_NAME = "model.keras"
-_NOT_USERS = ("autotrack", "pluggy")  # top-level packages whose frames lie between a hook and the user
 
 
 # -- what to patch --------------------------------------------------------------------------------
@@ -66,7 +65,39 @@ def _defining_class(cls: type, attribute: str) -> type | None:
 def _target(owner: type, attribute: str, kind: str) -> Target:
     arguments = _arguments_of(owner, attribute)
     roles = {role: name for role, name in DATA_ROLES.items() if name in arguments.positions}
-    return Target(owner, attribute, kind, data_arguments=functools.partial(arguments.pick, roles))
+    pick = functools.partial(arguments.pick, roles)
+    if attribute == "fit":
+        pick = functools.partial(_training_part, arguments, pick)
+    return Target(owner, attribute, kind, data_arguments=pick)
+
+
+def _training_part(arguments, pick, args: tuple, kwargs: dict) -> dict:
+    """fit's data; with `validation_split`, the rows Keras trains on (the first ones: Keras holds
+    out the last `validation_split` of the arrays, before shuffling)."""
+    data = pick(args, kwargs)
+    split_at = _validation_split_at(arguments, args, kwargs, data.get("X"))
+    return data if split_at is None else {role: _rows(value, 0, split_at) for role, value in data.items()}
+
+
+def _validation_split_at(arguments, args: tuple, kwargs: dict, x) -> int | None:
+    """The row where Keras splits arrays for `validation_split` (as Keras computes it); None when
+    there is no split (or validation_data wins over it, or x is a dataset, which Keras refuses)."""
+    split = arguments.get(args, kwargs, "validation_split", 0.0)
+    if not split or arguments.get(args, kwargs, "validation_data") is not None or _is_batched_source(x):
+        return None
+    try:
+        rows = len(x)
+        return int(math.floor(rows * (1.0 - float(split))))
+    except (TypeError, ValueError):
+        return None
+
+
+def _rows(value, start: int, stop: int | None):
+    """Rows start:stop of an array or a DataFrame (a view, no copy); other values as they are."""
+    if value is None or not hasattr(value, "shape"):
+        return value
+    iloc = getattr(value, "iloc", None)
+    return iloc[start:stop] if iloc is not None else value[start:stop]
 
 
 class _Arguments:
@@ -255,14 +286,19 @@ def _describe_validation_data(call, run) -> None:
     validation = arguments.get(call.args, call.kwargs, "validation_data")
     if isinstance(validation, (tuple, list)) and validation:  # a dataset yields its own batches
         SESSION.describe_inputs(run, dict(zip(DATA_ROLES, validation)), "valid", _user_frame())
+        return
+    full = arguments.pick(DATA_ROLES, call.args, call.kwargs)
+    split_at = _validation_split_at(arguments, call.args, call.kwargs, full.get("X"))
+    if split_at is not None:  # validation_split: the last rows, held out by Keras
+        held_out = {role: _rows(value, split_at, None) for role, value in full.items()}
+        SESSION.describe_inputs(run, held_out, "valid", None)
+        run.set_tags({"validation": f"validation_split={arguments.get(call.args, call.kwargs, 'validation_split')}"})
 
 
 def _user_frame():
-    """The frame of the user's fit() call (outside autotrack and pluggy): names their variables."""
-    frame = sys._getframe(1)
-    while frame is not None and frame.f_globals.get("__name__", "").partition(".")[0] in _NOT_USERS:
-        frame = frame.f_back
-    return frame
+    from autotrack.tracked_calls import user_frame
+
+    return user_frame()
 
 
 @hookimpl(tryfirst=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import inspect
 import sys
 
+from autotrack.capture.eval_sets import describe_eval_sets
 from autotrack.integration import Integration, Target
 from autotrack.integrations.lightgbm_callback import (
     CV_RUN, TRAIN_RUN, AutotrackCallback, _is_dataset, _is_instance, canonical_params, describe_lightgbm_dataset,
@@ -80,6 +81,8 @@ def autotrack_prepare_call(call, run):
         _add_callback(call, run)
     if call.target.run_name == TRAIN_RUN:
         _describe_valid_sets(call, run)
+    elif call.target.attribute == "fit" and _is_sklearn_model(call.instance):
+        _describe_eval_set(call, run)
 
 
 @hookimpl(tryfirst=True)
@@ -120,11 +123,40 @@ def _describe_valid_sets(call, run) -> None:
         valid_sets = [valid_sets]
     names = arguments.get("valid_names")
     names = [names] if isinstance(names, str) else list(names or ())
+    sets = []
     for index, valid_set in enumerate(valid_sets or ()):
         if valid_set is train_set or not _is_dataset(valid_set):
             continue  # the training data, evaluated as the "training" set: described as train.X
-        name = names[index] if index < len(names) else f"valid_{index}"
-        run.log_dataset(describe_lightgbm_dataset(valid_set, f"valid.{name}", name))
+        sets.append((names[index] if index < len(names) else f"valid_{index}", valid_set))
+    describe_eval_sets(run, sets)
+
+
+def _describe_eval_set(call, run) -> None:
+    """The scikit-learn API's `eval_set=[(X, y), ...]` as `valid.<name>.X` / `.y`, named as
+    LightGBM names them in the metrics (`eval_names`, else `valid_<i>`); a pair that is the
+    training data itself is LightGBM's `training` set, already train.X."""
+    arguments = _arguments(call)
+    eval_set = arguments.get("eval_set")
+    if eval_set is None and arguments.get("eval_X") is not None:  # LightGBM 4.6's eval_X / eval_y
+        eval_X, eval_y = arguments.get("eval_X"), arguments.get("eval_y")
+        if not isinstance(eval_X, (list, tuple)):
+            eval_X, eval_y = [eval_X], [eval_y]
+        eval_set = list(zip(eval_X, eval_y or [None] * len(eval_X)))
+    if eval_set is None:
+        return
+    if isinstance(eval_set, tuple):
+        eval_set = [eval_set]
+    names = list(arguments.get("eval_names") or ())
+    weights = list(arguments.get("eval_sample_weight") or ())
+    X, y = call.data.get("X"), call.data.get("y")
+    sets = []
+    for index, pair in enumerate(eval_set):
+        if not isinstance(pair, (tuple, list)) or (pair[0] is X and pair[1] is y):
+            continue
+        weight = weights[index] if index < len(weights) else None
+        sets.append((names[index] if index < len(names) else f"valid_{index}",
+                     (*pair[:2], weight) if weight is not None else tuple(pair[:2])))
+    describe_eval_sets(run, sets)
 
 
 # -- recognising LightGBM's objects and calls -------------------------------------------------------

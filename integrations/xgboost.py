@@ -21,6 +21,7 @@ import sys
 import weakref
 from typing import NamedTuple
 
+from autotrack.capture.eval_sets import describe_eval_sets
 from autotrack.integration import Integration, Target
 from autotrack.integrations.xgboost_callback import (
     _CALLBACK_RUNS, _PLAN, RUN_NAMES, _callback_class, _class_name, _importances, _is_autotrack_callback,
@@ -36,7 +37,20 @@ _TRAINING_MODULES = ("xgboost", "xgboost.training")
 
 # -- what to patch --------------------------------------------------------------------------------
 def _dtrain_argument(args: tuple, kwargs: dict) -> dict:
-    return {"X": args[1] if len(args) > 1 else kwargs.get("dtrain")}
+    """train/cv(params, dtrain, ...): the DMatrix is `X`; its label and weights `y` and
+    `sample_weight` (as LightGBM's Dataset), so the run has a target summary and fingerprint."""
+    dtrain = args[1] if len(args) > 1 else kwargs.get("dtrain")
+    data = {"X": dtrain}
+    core = sys.modules.get("xgboost.core")
+    if core is not None and isinstance(dtrain, core.DMatrix):
+        for role, getter in (("y", "get_label"), ("sample_weight", "get_weight")):
+            try:
+                values = getattr(dtrain, getter)()
+            except Exception:  # a DMatrix kind that keeps no such info (external memory, quantile)
+                continue
+            if getattr(values, "size", 0):
+                data[role] = values
+    return data
 
 
 def _predict_argument(args: tuple, kwargs: dict) -> dict:
@@ -212,8 +226,40 @@ def autotrack_prepare_call(call, run):
         _prepare_estimator_fit(call, run)
 
 
+def _describe_evals(call, run, arguments: dict) -> None:
+    """xgboost.train's `evals=[(dmatrix, name), ...]` as `valid.<name>` (the training DMatrix,
+    evaluated too, is already train.X)."""
+    dtrain = call.data.get("X")
+    describe_eval_sets(run, [(name, dmatrix) for dmatrix, name in (arguments.get("evals") or ())
+                             if dmatrix is not dtrain])
+
+
+def _describe_eval_set(call, run) -> None:
+    """The scikit-learn API's `eval_set=[(X, y), ...]` as `valid.validation_<i>.X` / `.y`, named
+    as XGBoost names the sets in its metrics."""
+    arguments = _fit_arguments(call)
+    weights = list(arguments.get("sample_weight_eval_set") or ())
+    sets = []
+    for index, pair in enumerate(arguments.get("eval_set") or ()):
+        if isinstance(pair, (tuple, list)):
+            weight = weights[index] if index < len(weights) else None
+            sets.append((f"validation_{index}", (*pair[:2], weight) if weight is not None else tuple(pair[:2])))
+    describe_eval_sets(run, sets)
+
+
+def _fit_arguments(call) -> dict:
+    import inspect
+
+    try:
+        return inspect.signature(call.instance.fit).bind_partial(*call.args, **call.kwargs).arguments
+    except (TypeError, ValueError):
+        return {}
+
+
 def _prepare_training_function(call, run) -> None:
     arguments = _arguments(call)
+    if call.target.attribute == "train":
+        _describe_evals(call, run, arguments)
     callbacks = list(arguments.get("callbacks") or ())
     rounds, stopping_rounds = arguments["num_boost_round"], arguments.get("early_stopping_rounds")
     _use_plan(call, _plan_for(rounds, stopping_rounds, callbacks))
@@ -226,6 +272,7 @@ def _prepare_training_function(call, run) -> None:
 
 
 def _prepare_estimator_fit(call, run) -> None:
+    _describe_eval_set(call, run)
     estimator = call.instance
     callbacks = list(estimator.callbacks or ())
     rounds, stopping_rounds = estimator.get_num_boosting_rounds(), estimator.early_stopping_rounds

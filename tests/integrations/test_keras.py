@@ -484,3 +484,25 @@ def test_enable_after_import_tracks_and_disable_restores_the_originals(explicit)
     assert explicit.truth["restored"] == [True, True, True]
     assert explicit.truth["init_subclass_restored"] is True
     assert len(explicit.runs) == 3  # the fit after disable() made none
+
+
+VALIDATION_SPLIT = """
+model = dense_model()
+history = model.fit(X[:200], y[:200], batch_size=20, epochs=2, validation_split=0.25, verbose=0)
+np.save("X_head.npy", X[:150])
+np.save("X_tail.npy", X[150:200])
+out.update(history=history.history, steps=history.params["steps"])
+"""
+
+
+def test_validation_split_describes_the_rows_trained_on_and_the_rows_held_out(tmp_path):
+    outcome = Outcome(tmp_path / "split", script(DATA, VALIDATION_SPLIT, PRINT))
+    run = outcome.only_run()
+    assert outcome.truth["steps"] == 150 // 20 + 1  # Keras trained on 150 rows
+    datasets = {d["role"]: d for d in run["datasets"]}
+    assert (datasets["train.X"]["rows"], datasets["train.y"]["rows"]) == (150, 150)
+    assert (datasets["valid.X"]["rows"], datasets["valid.y"]["rows"]) == (50, 50)
+    assert datasets["train.X"]["fingerprint"] == fingerprint(np.load(tmp_path / "split" / "X_head.npy"))
+    assert datasets["valid.X"]["fingerprint"] == fingerprint(np.load(tmp_path / "split" / "X_tail.npy"))
+    assert run["tags"]["validation"] == "validation_split=0.25"
+    assert_history(run, outcome.truth["history"])

@@ -184,6 +184,7 @@ def test_train_datasets_are_fingerprinted_as_the_raw_data(trained):
     assert train_y["target"]["kind"] == "classes"
     assert (holdout["rows"], holdout["fingerprint"]) == (100, fingerprint(np.load(directory / "X_valid.npy")))
     assert "valid.training" not in datasets  # the training data evaluated as a set is train.X
+    assert holdout["name"] == "valid_data"  # the user's variable; the role names the set as the metrics do
 
 
 def test_a_dataset_trained_on_again_after_lightgbm_freed_its_data_keeps_its_fingerprint(run_script, store, cli):
@@ -273,6 +274,7 @@ def test_sklearn_api_is_one_run_with_lightgbms_own_records(run_script, store):
         model.fit(frame[:400], y_train, eval_set=[(frame[400:], y_valid)],
                   callbacks=[lgb.early_stopping(3, verbose=False)])
         np.save("X_valid.npy", X_valid)
+        np.save("y_valid.npy", y_valid)
         np.save("expected.npy", model.predict_proba(frame[400:])[:, 1])
         booster = model.booster_
         print(json.dumps({"evals": model.evals_result_["valid_0"]["binary_logloss"],
@@ -295,6 +297,13 @@ def test_sklearn_api_is_one_run_with_lightgbms_own_records(run_script, store):
     assert_one_key_per_parameter(run["params"])
     assert len(run["params"]) < 30
     assert [a["name"] for a in run["artifacts"]] == ["model.txt"]
+    # eval_set is data the model saw: described under the name of its metrics, with its variable
+    datasets = {d["role"]: d for d in run["datasets"]}
+    assert set(datasets) == {"train.X", "train.y", "valid.valid_0.X", "valid.valid_0.y", "predict_proba.X"}
+    assert datasets["valid.valid_0.X"]["rows"] == 100
+    assert datasets["valid.valid_0.X"]["name"] is None  # `frame[400:]`: an expression, no variable
+    assert datasets["valid.valid_0.X"]["fingerprint"] == datasets["predict_proba.X"]["fingerprint"]
+    assert datasets["valid.valid_0.y"]["fingerprint"] == fingerprint(np.load(store.parent / "y_valid.npy"))
     stored = lgb.Booster(model_file=artifact_path(run, "model.txt"))
     assert np.array_equal(stored.predict(np.load(store.parent / "X_valid.npy")),
                           np.load(store.parent / "expected.npy"))

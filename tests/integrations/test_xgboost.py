@@ -111,7 +111,12 @@ def test_train_records_params_history_importances_timings_data_and_predict_laten
     assert timings["predict"]["count"] == 3 and timings["inplace_predict"]["count"] == 2
 
     datasets = {d["role"]: d for d in run["datasets"]}
-    assert set(datasets) == {"train.X", "predict.X", "inplace_predict.X"}
+    assert set(datasets) == {"train.X", "train.y", "valid.eval", "predict.X", "inplace_predict.X"}
+    # the label the DMatrix holds is the training target; the eval set is data the model saw
+    assert datasets["train.y"]["rows"] == 160
+    assert datasets["train.y"]["target"]["mean"] == pytest.approx(truth["label_mean"])
+    assert (datasets["valid.eval"]["name"], datasets["valid.eval"]["rows"]) == ("dvalid", 80)
+    assert datasets["valid.eval"]["fingerprint"] == datasets["predict.X"]["fingerprint"]
     train = datasets["train.X"]
     assert (train["name"], train["rows"], train["columns"]) == ("dtrain", 160, 5)
     assert [field["name"] for field in train["schema"]] == features
@@ -311,6 +316,10 @@ def test_sklearn_api_estimators_get_native_answers_and_one_run_each(run_script, 
     gain = truth["classifier"]["gain"]
     assert classifier["importances"]["gain"] == pytest.approx({f"f{i}": gain.get(f"f{i}", 0.0) for i in range(5)})
     assert [artifact["name"] for artifact in classifier["artifacts"]] == ["model.ubj"]
+    # every eval set, named as XGBoost names it in the metrics, with the user's variables
+    evaluated = {d["role"]: d["name"] for d in classifier["datasets"] if d["role"].startswith("valid.")}
+    assert evaluated == {"valid.validation_0.X": "X_train", "valid.validation_0.y": "y_train",
+                         "valid.validation_1.X": "X_valid", "valid.validation_1.y": "y_valid"}
     assert classifier["timings"]["iterations"] == len(truth["classifier"]["history"]["validation_0"]["logloss"])
 
     regressor = one_run(store, name="XGBRegressor")
