@@ -16,10 +16,18 @@ $(STAMP): $(PY) pyproject.toml
 
 install: $(STAMP)
 
-demo: install
+# The demo needs autotrack and scikit-learn only (its own venv, a minute to install), not the
+# test extra (torch, MLflow, a browser driver: gigabytes).
+DEMO_VENV ?= .venv-demo
+DEMO_PY := $(DEMO_VENV)/bin/python
+demo:
+	test -x $(DEMO_PY) || $(PYTHON) -m venv $(DEMO_VENV)
+	test $(DEMO_VENV)/.installed -nt pyproject.toml || { \
+	  $(DEMO_PY) -m pip install -q --upgrade pip && \
+	  $(DEMO_PY) -m pip install -q -e ".[sklearn,cli]" pandas && touch $(DEMO_VENV)/.installed; }
 	rm -rf examples/.autotrack
-	cd examples && AUTOTRACK=1 ../$(PY) quickstart.py
-	cd examples && ../$(VENV)/bin/autotrack runs
+	cd examples && AUTOTRACK=1 ../$(DEMO_PY) quickstart.py
+	cd examples && ../$(DEMO_VENV)/bin/autotrack runs
 
 # The dashboard's browser tests drive Debian's Chromium (Playwright cannot download a browser here).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -43,4 +51,4 @@ bench: browser
 	$(BENCH_VENV)/bin/python benchmarks/ui.py
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) build *.egg-info examples/.autotrack
+	rm -rf $(VENV) $(BENCH_VENV) $(DEMO_VENV) build *.egg-info examples/.autotrack

@@ -40,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="autotrack", description="Automatic experiment tracking.")
+    from autotrack import __version__
+
+    parser.add_argument("--version", action="version", version=f"autotrack {__version__}")
     commands = parser.add_subparsers(dest="command")
 
     run = commands.add_parser(
@@ -433,7 +436,12 @@ def _cmd_sync(args) -> int:
             raise UserError(f"no backend {name!r}: installed backends are "
                              f"{', '.join(sorted(factories)) or 'none'} (see `autotrack plugins`)")
     if not wanted:
-        print("nothing to sync: every run is exported")
+        backends = [name for name in settings.backends if name != "local"]
+        if not backends and not args.backend:
+            print("nothing to sync: no backend is set besides the local store (set AUTOTRACK_BACKENDS="
+                  "local,mlflow, or `backends` in pyproject.toml, before training)")
+        else:
+            print("nothing to sync: every run is exported")
         return 0
     try:
         exporter.backends = {name: factories[name](settings) for name in wanted}

@@ -12,7 +12,7 @@ import pluggy
 from autotrack import hookspecs
 from autotrack.config import Settings
 from autotrack.integration import Integration, version_supported
-from autotrack.safety import is_strict
+from autotrack.safety import is_strict, warn_once
 
 ENTRY_POINT_GROUP = "autotrack"
 HOOK_PREFIX = "autotrack_"
@@ -103,9 +103,22 @@ def load_plugins(settings: Settings, raise_errors: bool | None = None) -> Loaded
             manager.register(entry_point.load(), name=entry_point.name)
         except Exception as exc:  # a broken third-party plugin must not stop the others
             _broken(loaded, entry_point.name, exc, raise_errors)
+    _warn_unknown_names(settings.disable, loaded.infos)
     _check_hook_names(loaded, raise_errors)
     _collect_registrations(loaded, raise_errors)
     return loaded
+
+
+def _warn_unknown_names(disabled, infos: dict) -> None:
+    """`disable=sklern` names no plugin: said once, with the likely one, as other settings are."""
+    import difflib
+
+    for name in disabled:
+        if name != "*" and name not in infos:
+            close = difflib.get_close_matches(name, list(infos), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            warn_once(f"disable:{name}", "disable names %r, which is no plugin%s; plugins: %s",
+                      name, hint, ", ".join(sorted(infos)))
 
 
 def _entry_points():
@@ -208,7 +221,23 @@ def _checked(kind: str, info: PluginInfo, name, factory) -> tuple[str, object]:
         raise TypeError(f"register() takes a {kind} name and a factory(settings) -> "
                         f"{kind.capitalize()}, not {name!r}, {factory!r}")
     info.detail = ", ".join(filter(None, [info.detail, f"{kind} {name!r}"]))
+    missing = missing_requirements(factory)
+    if missing:  # a backend whose library is not installed: said as such, never "active"
+        info.state = NOT_INSTALLED
+        info.detail += f" needs {', '.join(missing)}, which is not installed"
     return name, factory
+
+
+def missing_requirements(factory) -> list[str]:
+    """The modules a store or backend factory declares in `factory.requires` that cannot be imported."""
+    return [module for module in getattr(factory, "requires", ()) if not _importable(module)]
+
+
+def _importable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a parent package that fails, a module blocked in sys.modules
+        return False
 
 
 def _add_integration(loaded: LoadedPlugins, info: PluginInfo, integration: Integration) -> None:

@@ -550,13 +550,22 @@ class Session:
     def export_backends(self) -> tuple[str, ...]:
         """The backends runs are exported to besides the local store (`backends` setting)."""
         if self._export_backends is None:
+            from autotrack.plugins import missing_requirements
+
             wanted = [name for name in self.settings.backends if name != "local"]
-            known = {name for name, _factory in self.plugins.backends}
+            factories = dict(self.plugins.backends)
+            usable = []
             for name in wanted:
-                if name not in known:
+                if name not in factories:
                     warn_once(f"backend:{name}", "backends names %r, which no plugin provides (known: "
-                              "%s); runs are not exported there", name, ", ".join(sorted(known)) or "none")
-            self._export_backends = tuple(name for name in wanted if name in known)
+                              "%s); runs are not exported there", name, ", ".join(sorted(factories)) or "none")
+                elif missing_requirements(factories[name]):
+                    warn_once(f"backend:{name}", "backends names %r, which needs %s: it is not installed "
+                              "(pip install 'autotrack[%s]'); runs are not exported there", name,
+                              ", ".join(missing_requirements(factories[name])), name)
+                else:
+                    usable.append(name)
+            self._export_backends = tuple(usable)
         return self._export_backends
 
     @property

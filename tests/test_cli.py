@@ -9,13 +9,15 @@ import textwrap
 
 import pytest
 
+import autotrack
+
 pytest.importorskip("sklearn")
 
 SHOW_KEYS = {"id", "experiment", "name", "status", "parent_id", "start_time", "end_time", "duration_s",
              "params", "metrics", "history", "tags", "timings", "importances", "datasets", "context",
-             "artifacts", "exports"}
+             "artifacts", "exports", "goals", "goal_sources"}
 RUNS_KEYS = {"id", "experiment", "name", "status", "parent_id", "source", "start_time", "end_time",
-             "duration_s", "error", "metrics", "exports"}
+             "duration_s", "error", "metrics", "goals", "goal_sources", "exports"}
 MARKUP = "[bold red]x[/]"
 
 TRAIN = f"""
@@ -68,7 +70,7 @@ def test_runs_json_lists_every_run_newest_first(cli, filled_store):
     starts = [run["start_time"] for run in runs]
     assert starts == sorted(starts, reverse=True)
     assert {run["name"] for run in runs} >= {"LogisticRegression", "HistGradientBoostingClassifier",
-                                            "GridSearchCV", "Ridge", MARKUP}
+                                            "GridSearchCV(LogisticRegression)", "Ridge", MARKUP}
 
 
 def test_runs_filtered_by_experiment(cli, filled_store):
@@ -90,7 +92,7 @@ def test_runs_table_fits_80_columns(cli, filled_store):
 
 def test_runs_table_shows_children_under_their_parent(cli, filled_store):
     runs = cli("runs", "--json", "--experiment", "train", "--store", str(filled_store))
-    search = _by_name(runs, "GridSearchCV")
+    search = _by_name(runs, "GridSearchCV(LogisticRegression)")
     lines = cli("runs", "--experiment", "train", "--store", str(filled_store)).stdout.splitlines()
     row = next(i for i, line in enumerate(lines) if line.startswith(search["id"][:8]))
     children = [run["id"][:8] for run in runs if run["parent_id"] == search["id"]]
@@ -125,6 +127,65 @@ def test_show_json_has_the_documented_keys(cli, filled_store):
     assert run["context"]["git"]["commit"]
     assert "sklearn" in str(run["context"]["packages"]) or "scikit-learn" in str(run["context"]["packages"])
     assert any(a["name"].startswith("model") and os.path.isfile(a["path"]) for a in run["artifacts"])
+
+
+def test_show_for_people_has_goals_tags_and_readable_timings(cli, filled_store):
+    runs = cli("runs", "--json", "--store", str(filled_store))
+    shown = cli("show", _by_name(runs, "LogisticRegression")["id"], "--store", str(filled_store)).stdout
+    assert "tags" in shown and "model.class" in shown
+    assert "↑ max" in next(line for line in shown.splitlines() if "training_accuracy" in line)
+    fit_line = next(line for line in shown.splitlines() if "fit_s" in line)
+    assert fit_line.rstrip(" │").endswith("s") and "e-" not in fit_line  # 0.012s, not 0.01234567
+
+
+def test_version(cli):
+    result = cli("--version")
+    assert result.stdout.strip() == f"autotrack {autotrack.__version__}"
+
+
+def test_sync_without_a_backend_says_that_none_is_set(cli, filled_store):
+    result = cli("sync", "--store", str(filled_store))
+    assert "no backend is set" in result.stdout and "AUTOTRACK_BACKENDS" in result.stdout
+
+
+def test_report_to_a_format_it_cannot_write_is_one_line(cli, filled_store, tmp_path):
+    run = cli("runs", "--json", "--store", str(filled_store))[0]
+    result = cli("report", run["id"], "-o", str(tmp_path / "x.pdf"), "--store", str(filled_store), check=False)
+    assert result.returncode == 1 and "not .pdf" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "x.pdf").exists()
+
+
+def test_a_misspelt_plugin_in_disable_is_one_warning(run_script, store):
+    result = run_script("""
+        import numpy as np
+        from sklearn.linear_model import LinearRegression
+        LinearRegression().fit(np.ones((4, 1)), [1, 2, 3, 4])
+    """, env={"AUTOTRACK_DISABLE": "sklern"})
+    warning = [line for line in result.stderr.splitlines() if "sklern" in line]
+    assert len(warning) == 1 and "did you mean 'sklearn'?" in warning[0]
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_backend_whose_library_is_missing_is_said_so_once_and_never_waited_for(run_script, cli, store, tmp_path):
+    # sys.modules["mlflow"] = None: what Python does for a module that cannot be imported
+    (tmp_path / "sitecustomize.py").write_text('import sys\nsys.modules["mlflow"] = None\n')
+    env = {"PYTHONPATH": str(tmp_path), "AUTOTRACK_BACKENDS": "local,mlflow", "AUTOTRACK_EXIT_TIMEOUT": "30",
+           "MLFLOW_TRACKING_URI": "http://127.0.0.1:9"}
+    import time
+
+    started = time.monotonic()
+    result = run_script("""
+        import numpy as np
+        from sklearn.linear_model import LinearRegression
+        LinearRegression().fit(np.ones((4, 1)), [1, 2, 3, 4])
+    """, env=env)
+    assert time.monotonic() - started < 20  # no wait on an export that can never happen
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "needs mlflow: it is not installed" in lines[0] and "Traceback" not in result.stderr
+    plugins = cli("plugins", "--json", env=env)
+    mlflow = next(plugin for plugin in plugins if plugin["name"] == "mlflow")
+    assert mlflow["state"] != "active" and "not installed" in mlflow["detail"]
+    assert cli("runs", "--json")[0]["exports"] == {}
 
 
 def test_show_accepts_a_unique_prefix(cli, filled_store):

@@ -14,8 +14,12 @@ def command(args, reader) -> int:
     _require_libraries()
     from autotrack.report.assemble import build_document
 
+    suffix = Path(args.output).suffix.lower() if args.output else ""
+    if args.format is None and suffix not in ("", ".html", ".htm", *_MARKDOWN_SUFFIXES):
+        raise UserError(f"report writes HTML (.html) or Markdown (.md), not {suffix}: give -o report.html "
+                        f"or -o report.md (for a PDF, print the HTML page from a browser)")
     runs = _chosen_runs(args, reader)
-    fmt = args.format or ("md" if (args.output or "").lower().endswith(_MARKDOWN_SUFFIXES) else "html")
+    fmt = args.format or ("md" if suffix in _MARKDOWN_SUFFIXES else "html")
     path = Path(args.output or f"report.{fmt}")
     if path.is_dir():
         raise UserError(f"{path} is a directory: give a file name, e.g. -o {path / ('report.' + fmt)}")

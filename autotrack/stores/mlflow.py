@@ -524,6 +524,9 @@ def create_backend(settings) -> MlflowBackend:
     return MlflowBackend(uri)
 
 
+create_backend.requires = ("mlflow",)  # `autotrack plugins` and the session check it is installed
+
+
 @autotrack.hookimpl
 def autotrack_register_backends(register):
     register(BACKEND_NAME, create_backend)
