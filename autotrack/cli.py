@@ -9,7 +9,7 @@ import shutil
 import sys
 
 from autotrack import config
-from autotrack.terminal import (UserError, duration, flat, number, print_json, print_table, seconds,
+from autotrack.terminal import (UserError, duration, flat, long_time, number, print_json, print_table,
                                 short_time, terminal_width, text)
 
 
@@ -58,6 +58,11 @@ def _parser() -> argparse.ArgumentParser:
     _store_flag(runs)
     runs.add_argument("--experiment", "-e", help="only this experiment")
     runs.add_argument("--limit", "-n", type=int, default=50, help="at most this many (0: all)")
+    runs.add_argument("--sort", "-s", metavar="KEY",
+                      help="order by started (default, newest first), name, status, duration, a metric "
+                           "(best first, by its goal) or param.NAME; prefix - to reverse")
+    runs.add_argument("--columns", "-c", metavar="METRICS",
+                      help="the metric columns to show, comma-separated (default: the most common that fit)")
     runs.add_argument("--json", action="store_true", help="machine-readable output")
     runs.set_defaults(handler=_cmd_runs)
 
@@ -202,15 +207,61 @@ def _reader(args):
 
 
 def _cmd_runs(args) -> int:
-    runs = _reader(args).runs(experiment=args.experiment, limit=args.limit or None)
+    reader = _reader(args)
+    if args.limit < 0:
+        raise UserError("--limit must be 0 (all) or more")
+    columns = [key.strip() for key in (args.columns or "").split(",") if key.strip()]
+    if args.sort or columns:
+        runs = reader.runs(experiment=args.experiment, limit=None)
+        if args.sort:
+            runs = _sorted_runs(runs, args.sort)
+        total = len(runs)
+        runs = runs[:args.limit] if args.limit else runs
+    else:
+        runs = reader.runs(experiment=args.experiment, limit=args.limit or None)
+        total = reader.count_runs(experiment=args.experiment) if args.limit and len(runs) == args.limit else len(runs)
     if args.json:
         print_json(runs)
         return 0
     if not runs:
         print("no runs yet" + (f" in experiment {args.experiment!r}" if args.experiment else ""))
         return 0
-    _print_runs_table(runs)
+    missing = [key for key in columns if not any(key in run["metrics"] for run in runs)]
+    if missing:
+        raise UserError(f"--columns: no run listed has metric {missing[0]!r}")
+    _print_runs_table(runs, total, columns, flat_order=bool(args.sort))
     return 0
+
+
+_SORT_FIELDS = {"started": "start_time", "start": "start_time", "name": "name", "status": "status",
+                "duration": "duration_s", "experiment": "experiment"}
+
+
+def _sorted_runs(runs: list[dict], key: str) -> list[dict]:
+    """Runs ordered by a field, a metric (best first by its goal, runs without it last) or a param."""
+    from autotrack.compare import metric_goal
+
+    reverse = key.startswith("-")
+    key = key.lstrip("-")
+    if key in _SORT_FIELDS:
+        field = _SORT_FIELDS[key]
+        present = [run for run in runs if run.get(field) is not None]
+        # newest first, longest first: what people look for; names and statuses A to Z
+        descending = field in ("start_time", "duration_s")
+        ordered = sorted(present, key=lambda run: run[field], reverse=descending != reverse)
+        return ordered + [run for run in runs if run.get(field) is None]
+    if key.startswith("param."):
+        raise UserError("--sort by a param needs the runs' params, which `runs` does not read: use "
+                        "`autotrack compare --best METRIC` or sort by a metric")
+    key = key.removeprefix("metric.")
+    present = [run for run in runs if isinstance(run["metrics"].get(key), (int, float))]
+    if not present:
+        raise UserError(f"--sort {key!r}: no run has a field or metric of that name (fields: "
+                        f"{', '.join(sorted(set(_SORT_FIELDS.values()) - {'start_time', 'duration_s'} | {'started', 'duration'}))})")
+    goal = metric_goal(key, present)
+    descending = goal != "min"
+    ordered = sorted(present, key=lambda run: run["metrics"][key], reverse=descending != reverse)
+    return ordered + [run for run in runs if run not in present]
 
 
 # Widths for `autotrack runs`, chosen so that the table fits 80 columns with one metric column.
@@ -221,16 +272,19 @@ _METRIC_WIDTH = 14
 _MAX_METRICS = 3
 
 
-def _print_runs_table(runs: list[dict]) -> None:
-    """Runs as people read them: children under their parent, ids and statuses never wrapped,
-    only as many metric columns as the terminal has room for."""
+def _print_runs_table(runs: list[dict], total: int | None = None, metric_columns: list[str] = (),
+                      flat_order: bool = False) -> None:
+    """Runs as people read them: children under their parent (unless sorted by something else),
+    ids and statuses never wrapped, the metric columns asked for or as many as there is room for.
+    Times are local, as everywhere people read them; `--json` gives ISO 8601 in UTC."""
     experiments = {run["experiment"] for run in runs}
-    ordered = _parents_first(runs)
+    ordered = [(run, 1 if run["parent_id"] else 0) for run in runs] if flat_order else _parents_first(runs)
     columns = [("id", 8, 8)]
     if len(experiments) > 1:
         experiment_names = ["experiment", *(run["experiment"] or "" for run in runs)]
         columns.append(("experiment", *_fit(_EXPERIMENT_WIDTH, experiment_names)))
-    names = [_indent(run, depth) + (run["name"] or "") for run, depth in ordered]
+    names = [(("… " if flat_order and depth else "") if flat_order else _indent(run, depth)) + (run["name"] or "")
+             for run, depth in ordered]
     columns += [("name", *_fit(_NAME_WIDTH, ["name", *names])), ("status", 8, 8), ("started", 11, 11),
                 ("duration", 8, 8)]
     exported = any(run.get("exports") for run in runs)
@@ -239,10 +293,11 @@ def _print_runs_table(runs: list[dict]) -> None:
     width = terminal_width()
     used = sum(most for _, _, most in columns) + _GAP * (len(columns) - 1)
     metric_keys = []
-    for key in _common_metric_keys(runs, _MAX_METRICS):
+    for key in metric_columns or _common_metric_keys(runs, _MAX_METRICS):
         values = [number(run["metrics"].get(key)) for run in runs]
-        most = min(_METRIC_WIDTH, max(len(key), *map(len, values)))
-        if used + _GAP + most > width:
+        most = max(len(key), *map(len, values))
+        most = most if metric_columns else min(_METRIC_WIDTH, most)  # asked for: shown whole
+        if not metric_columns and used + _GAP + most > width:
             break
         metric_keys.append(key)
         columns.append((key, min(most, 6), most))
@@ -254,9 +309,13 @@ def _print_runs_table(runs: list[dict]) -> None:
          *(number(run["metrics"].get(key)) for key in metric_keys)]
         for (run, _depth), name in zip(ordered, names)
     ]
-    title = f"{len(runs)} run{'s' if len(runs) != 1 else ''}"
+    total = len(runs) if total is None else total
+    title = f"{len(runs)} of {total} runs" if total > len(runs) else f"{len(runs)} run{'s' if len(runs) != 1 else ''}"
     if len(experiments) == 1:
         title += f" in experiment {next(iter(experiments))!r}"
+    title += " (times local)"
+    if total > len(runs):
+        title += "; --limit 0 shows all"
     print_table([name for name, _, _ in columns], rows, title=title,
                  widths=[(least, most) for _, least, most in columns], compact=True)
 
@@ -333,7 +392,8 @@ def _print_run(run: dict) -> None:
     print(f"run {run['id']}  {run['name'] or ''}")
     facts = [
         ("experiment", run["experiment"]), ("status", run["status"]), ("error", run["error"]),
-        ("parent", run["parent_id"]), ("started", run["start_time"]), ("duration", seconds(run["duration_s"])),
+        ("parent", run["parent_id"]), ("started", long_time(run["start_time"])),
+        ("ended", long_time(run["end_time"])), ("duration", duration(run["duration_s"])),
         ("children", len(run["children"]) or None),
     ]
     print_table(["", ""], [[k, str(v)] for k, v in facts if v is not None], title="summary")

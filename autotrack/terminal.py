@@ -108,6 +108,18 @@ def short_time(iso: str | None) -> str:
         return iso[:16].replace("T", " ")
 
 
+def long_time(iso: str | None) -> str | None:
+    """`2026-12-03 10:21:33 CET`: local time with its zone, as `runs` shows times (JSON: UTC)."""
+    if not iso:
+        return None
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+    except ValueError:
+        return iso
+
+
 def terminal_width() -> int:
     try:
         from rich.console import Console

@@ -95,6 +95,11 @@ class StoreReader:
         for row in rows:
             row["exports"] = states.get(row["id"], {})
 
+    def count_runs(self, experiment: str | None = None) -> int:
+        if experiment is None:
+            return self._conn.execute("SELECT count(*) FROM runs").fetchone()[0]
+        return self._conn.execute("SELECT count(*) FROM runs WHERE experiment = ?", (experiment,)).fetchone()[0]
+
     def resolve_id(self, run_id: str) -> str:
         text = (run_id or "").strip().lower()
         if not text:
