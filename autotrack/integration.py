@@ -9,8 +9,9 @@ from typing import Any, Callable, Iterable
 
 # What a patched call means to the core: fit starts a run; evaluate joins the run of the model it
 # evaluates (or starts one when the model has none) and is timed as `<attribute>_s`; predict and
-# transform add latency to the model's run; score adds a metric to it.
-KINDS = ("fit", "evaluate", "predict", "transform", "score")
+# transform add latency to the model's run; score adds a metric to it; metric is a function of
+# (truth, predictions) that, given what a tracked model predicted, adds its value to that model's run.
+KINDS = ("fit", "evaluate", "predict", "transform", "score", "metric")
 
 
 def default_model(instance: Any, args: tuple, kwargs: dict) -> Any:

@@ -6,6 +6,7 @@ exceptions reach the caller untouched, and tracking errors never do (see safety.
 
 from __future__ import annotations
 
+import collections
 import contextvars
 import os
 import sys
@@ -77,6 +78,8 @@ def make_wrapper(session: Session, target: Target, integration: Integration):
         return _fit_wrapper(session, target, framework)
     if kind == "score":
         return _score_wrapper(session, target, framework)
+    if kind == "metric":
+        return _metric_wrapper(target)
     return _predict_wrapper(session, target)
 
 
@@ -212,6 +215,7 @@ def _predict_wrapper(session: Session, target: Target):
     method = target.attribute
     recording = guard(f"recording {method} latency")
     model_runs = session.model_runs
+    remembers = target.kind == "predict"
 
     def predict(wrapped, instance, args, kwargs):
         if _current.get() is not None:
@@ -222,6 +226,8 @@ def _predict_wrapper(session: Session, target: Target):
             return wrapped(*args, **kwargs)
         result, elapsed = _timed_quietly(wrapped, args, kwargs)
         try:  # what `with guard(...)` does, without its two method calls on this hottest path
+            if remembers:  # a metric function given this result records on this run
+                PREDICTIONS.append((result, run, id(args[0]) if args else None))
             stats = run.latency(method)
             stats.add(elapsed)
             if stats.count <= DESCRIBED_CALLS and run.has_dataset_room(
@@ -265,6 +271,69 @@ def _score_wrapper(session: Session, target: Target, framework: _FrameworkCode):
         return result
 
     return score
+
+
+# The last results of tracked models' predict-type calls, with their run and the id of the data
+# predicted on: `roc_auc_score(y_test, model.predict_proba(X_test)[:, 1])` finds its model here.
+# A few strong references (a metric is computed right after predicting); ids alone could be reused.
+PREDICTIONS: collections.deque = collections.deque(maxlen=8)
+
+
+def _predicted_by(value):
+    """(run, id of the data predicted on) when `value` is, or is a view of (a column of
+    predict_proba's result), what a tracked model predicted last; else None."""
+    candidates = (value, getattr(value, "base", None))
+    for result, run, data_id in reversed(PREDICTIONS):
+        for candidate in candidates:
+            if candidate is result:
+                return run, data_id
+    return None
+
+
+def _metric_wrapper(target: Target):
+    """A metric function: computed as it is; when one of its arguments is what a tracked model
+    predicted, its value is also a metric of that model's run, named `<function>.<data>` after the
+    variable the predictions were made on (`roc_auc_score.X_test`), as MLflow names them."""
+    name = target.attribute
+
+    def metric(wrapped, instance, args, kwargs):
+        result = wrapped(*args, **kwargs)
+        if not PREDICTIONS or _current.get() is not None:  # unused, or inside a tracked call / autotrack
+            return result
+        with guard(f"recording {name}"):
+            found = None
+            for value in (*args, *kwargs.values()):
+                found = _predicted_by(value)
+                if found is not None:
+                    break
+            if found is not None and _is_number(result):
+                run, data_id = found
+                data_name = _name_of(caller_frame(), data_id) or "data"
+                run.log_metrics({f"{name}.{data_name}": float(result)})
+        return result
+
+    return metric
+
+
+def _is_number(value) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return True
+    return getattr(value, "ndim", None) == 0 and callable(getattr(value, "__float__", None))
+
+
+def _name_of(frame, data_id) -> str | None:
+    """The caller's variable holding the object with id `data_id` (the data predicted on)."""
+    if frame is None or data_id is None:
+        return None
+    try:
+        for key, candidate in frame.f_locals.items():
+            if id(candidate) == data_id and not key.startswith("_"):
+                return key
+    except Exception:  # exotic frames
+        return None
+    return None
 
 
 def tracked_call_run():

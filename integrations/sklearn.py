@@ -47,11 +47,33 @@ def targets_in(module):
     for value in list(vars(module).values()):
         if isinstance(value, type) and value.__module__ == module.__name__ and _is_estimator_class(value):
             yield from class_targets(value)
+    if module.__name__ == "sklearn.metrics":
+        for name in sorted(vars(module)):
+            if _is_prediction_metric(name, getattr(module, name)):
+                yield Target(module, name, "metric")
     if module.__name__ in CROSS_VALIDATION_MODULES:
         for name in CROSS_VALIDATION:
             if callable(getattr(module, name, None)):
                 yield Target(module, name, "evaluate", data_arguments=_cross_validation_data,
                              model=_cross_validation_estimator, run_name=name)
+
+
+# sklearn.metrics functions of (y_true, y_pred or y_score) that return one number: given what a
+# tracked model predicted, their value is recorded on its run (MLflow's autolog does the same).
+_METRIC_SUFFIXES = ("_score", "_error", "_loss", "_deviance")
+_METRIC_EXTRAS = frozenset({"matthews_corrcoef", "max_error", "cohen_kappa_score"})
+_NOT_PREDICTION_METRICS = frozenset({
+    "silhouette_score", "calinski_harabasz_score", "davies_bouldin_score",  # of X and labels
+    "adjusted_rand_score", "rand_score", "mutual_info_score", "adjusted_mutual_info_score",
+    "normalized_mutual_info_score", "homogeneity_score", "completeness_score", "v_measure_score",
+    "fowlkes_mallows_score", "consensus_score", "check_scoring", "get_scorer",
+})
+
+
+def _is_prediction_metric(name: str, value) -> bool:
+    return (callable(value) and not isinstance(value, type) and not name.startswith("_")
+            and name not in _NOT_PREDICTION_METRICS
+            and (name.endswith(_METRIC_SUFFIXES) or name in _METRIC_EXTRAS))
 
 
 def class_targets(cls):

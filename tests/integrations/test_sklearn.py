@@ -580,6 +580,43 @@ def test_training_metrics_for_text_in_a_list_and_none_for_a_consumed_generator(r
     assert_training_metrics(with_metrics[0], printed(result))
 
 
+def test_sklearn_metrics_on_a_tracked_models_predictions_are_metrics_of_its_run(run_script, cli):
+    result = run_script(script(DATA, """
+        from sklearn.linear_model import LogisticRegression, Ridge
+        from sklearn.metrics import accuracy_score, f1_score, mean_squared_error, r2_score, roc_auc_score
+        from sklearn.model_selection import GridSearchCV
+
+        X_train, y_train, X_test, y_test = X[:100], y[:100], X[100:], y[100:]
+        model = LogisticRegression().fit(X_train, y_train)
+        out = {"auc": roc_auc_score(y_test, model.predict_proba(X_test)[:, 1]),
+               "accuracy": accuracy_score(y_test, model.predict(X_test)),
+               "plain": f1_score(y_test, y_test)}  # no model's predictions: nothing recorded
+        try:
+            accuracy_score(y_test[:3], model.predict(X_test))
+        except ValueError as exc:
+            out["error"] = str(exc)  # the user's mistake reaches them unchanged
+        regressor = Ridge().fit(X_train, y_train * 2.0)
+        predicted = regressor.predict(X_test)
+        out["mse"] = mean_squared_error(y_test * 2.0, predicted)
+        out["r2"] = r2_score(y_true=y_test * 2.0, y_pred=predicted)
+        GridSearchCV(LogisticRegression(), {"C": [0.1, 1.0]}, cv=2, scoring="roc_auc").fit(X_train, y_train)
+        print(json.dumps(out))
+    """))
+    truth = printed(result)
+    assert "Found input variables with inconsistent numbers of samples" in truth["error"]
+    classifier = the_run(cli, "LogisticRegression")["metrics"]
+    assert classifier["roc_auc_score.X_test"] == pytest.approx(truth["auc"])
+    assert classifier["accuracy_score.X_test"] == pytest.approx(truth["accuracy"])
+    assert not [key for key in classifier if key.startswith("f1_score")]
+    regressor = the_run(cli, "Ridge")
+    assert regressor["metrics"]["mean_squared_error.X_test"] == pytest.approx(truth["mse"])
+    assert regressor["metrics"]["r2_score.X_test"] == pytest.approx(truth["r2"])
+    assert regressor["goals"]["mean_squared_error.X_test"] == "min" and regressor["goals"]["r2_score.X_test"] == "max"
+    # the search's own scoring (roc_auc on every fold) is not a post-training metric of anything
+    search = the_run(cli, "GridSearchCV(LogisticRegression)")
+    assert not [key for key in search["metrics"] if key.startswith("roc_auc_score")]
+
+
 def test_scores_become_metrics_named_after_the_data(run_script, cli):
     result = run_script(script(DATA, """
         from sklearn.linear_model import LogisticRegression
