@@ -396,6 +396,10 @@ def _print_run(run: dict) -> None:
         ("ended", long_time(run["end_time"])), ("duration", duration(run["duration_s"])),
         ("children", len(run["children"]) or None),
     ]
+    process = (run.get("context") or {}).get("process") or {}
+    if process.get("outcome") in ("failed", "killed") and run["status"] == "finished":
+        verb = "was killed" if process["outcome"] == "killed" else "failed"
+        facts.append(("script", f"{verb} after this run: {process.get('error') or ''}".rstrip(": ")))
     print_table(["", ""], [[k, str(v)] for k, v in facts if v is not None], title="summary")
     if run["params"]:
         print_table(["param", "value"], [[k, text(v)] for k, v in run["params"].items()], title="params")

@@ -50,7 +50,7 @@ FIELDS: dict[str, Field] = {field.name: field for field in (
           "MLFLOW_TRACKING_URI"),
     Field("notify_url", "optional text", None, "incoming-webhook URL (Slack, Teams) that alerts are "
           "POSTed to"),
-    Field("notify_on", "names", ("run_failed", "run_killed", "metric_not_finite"),
+    Field("notify_on", "names", ("run_failed", "run_killed", "metric_not_finite", "script_failed"),
           "the alert events that fire"),
     Field("notify_metrics", "names", ("*",), "metric keys (fnmatch patterns) watched for NaN/inf"),
     Field("metric_goals", "goals", (), "the goal of metrics autotrack cannot know: `name=max`, "

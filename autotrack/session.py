@@ -50,11 +50,13 @@ class Session:
         self.model_runs: dict[int, tuple[Any, Run]] = {}
         self._latency: list[tuple[str, str, Any]] = []
         self._open_runs: dict[str, Run] = {}
+        self.process_runs: list = []  # (id, run) of this process's runs: process_outcome.py
         self._last_run: contextvars.ContextVar[Run | None] = contextvars.ContextVar(
             "autotrack_last_run", default=None)
         self._lock = threading.RLock()
         self._exit_registered = False
         self._uncaught: BaseException | None = None
+        self._killed = False  # SIGTERM recorded how the process ended
         # Started by a process while one of its runs was open (run_context.py): inside a tracked
         # fit (a search's joblib worker) fits here are part of it; inside a run they are children.
         from autotrack import run_context
@@ -218,6 +220,10 @@ class Session:
         if source != "child":
             self._open_runs[run.id] = run
             self._last_run.set(run)
+            if parent is None:
+                from autotrack import process_outcome
+
+                process_outcome.note_run(self, run)
             # Not woken here: the writer would compete with a short fit for the GIL. Its idle
             # tick (0.25 s) writes the start record, so a process killed in a long fit still
             # leaves a run to show as killed.
@@ -631,6 +637,11 @@ class Session:
 
         for run in reversed(list(self._open_runs.values())):
             run.end(KILLED, why)
+        with guard("recording how the process ended"):
+            from autotrack import process_outcome
+
+            self._killed = True
+            process_outcome.record(self, KILLED, f"killed by {why}")
         deadline = since + min(grace, self.settings.exit_timeout if self.settings else 10.0)
         if self._writer is not None:
             self._writer.flush(max(0.0, deadline - time.monotonic()))
@@ -645,12 +656,19 @@ class Session:
         self.contexts.reset()
         self._latency = []
         self._open_runs = {}
+        self.process_runs = []
         self._lock = threading.RLock()
 
     def _at_exit(self) -> None:
         try:
             if self._open_runs:
                 self._end_open_runs()
+            if not self._killed:
+                from autotrack import process_outcome
+                from autotrack.run import status_for
+
+                uncaught = self._uncaught
+                process_outcome.record(self, status_for(uncaught) if uncaught is not None else "finished", uncaught)
             timeout = self.settings.exit_timeout if self.settings else 10.0
             deadline = time.monotonic() + timeout
             if self._writer is not None and not self._writer.flush(timeout):

@@ -150,6 +150,46 @@ def test_an_uncaught_exception_fails_the_open_run_at_exit_and_its_alert_is_deliv
     assert (alert["autotrack"]["event"], alert["autotrack"]["error"]) == ("run_failed", "RuntimeError: disk full")
 
 
+# -- script_failed ------------------------------------------------------------------------------
+def test_a_script_that_fails_after_its_fits_sends_one_alert_and_its_runs_say_so(run_script, webhook, cli):
+    server = webhook()
+    result = run_script("""
+        import numpy as np
+        from sklearn.linear_model import LogisticRegression, Ridge
+        X = np.random.default_rng(0).normal(size=(40, 2))
+        LogisticRegression().fit(X, (X[:, 0] > 0).astype(int))
+        Ridge().fit(X, X[:, 1])
+        raise OSError("cannot save the report: disk full")  # after the fits: every run finished
+    """, env=notify_env(server.url), check=False)
+    assert result.returncode == 1 and "OSError: cannot save the report" in result.stderr
+    runs = all_runs(cli)
+    assert sorted(run["status"] for run in runs) == ["finished", "finished"]
+    (alert,) = server.alerts()
+    assert alert["autotrack"]["event"] == "script_failed" and alert["autotrack"]["status"] == "failed"
+    assert sorted(alert["autotrack"]["runs"]) == sorted(run["id"] for run in runs)
+    assert alert["autotrack"]["script"].endswith("train.py")
+    assert alert["text"].startswith("autotrack: ") and "train.py (train) failed on" in alert["text"]
+    assert "after 2 finished runs" in alert["text"] and alert["text"].endswith("OSError: cannot save the report: disk full")
+    for run in runs:
+        process = cli("show", run["id"], "--json")["context"]["process"]
+        assert (process["outcome"], process["error"]) == ("failed", "OSError: cannot save the report: disk full")
+        assert process["pid"] > 0 and process["ended"] >= process["started"]
+        shown = cli("show", run["id"]).stdout
+        assert "failed after this run" in shown
+
+
+def test_a_script_that_ends_well_records_it_and_sends_nothing(run_script, webhook, cli):
+    server = webhook()
+    run_script("""
+        import numpy as np
+        from sklearn.linear_model import Ridge
+        Ridge().fit(np.ones((4, 1)), [1.0, 2.0, 3.0, 4.0])
+    """, env=notify_env(server.url))
+    (run,) = all_runs(cli)
+    assert cli("show", run["id"], "--json")["context"]["process"]["outcome"] == "finished"
+    assert server.alerts() == []
+
+
 # -- run_killed ---------------------------------------------------------------------------------
 def test_keyboard_interrupt_sends_run_killed(run_script, webhook, cli, tmp_path):
     server = webhook()

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from autotrack.session import Session
 
 RUN_FAILED, RUN_KILLED, METRIC_NOT_FINITE = "run_failed", "run_killed", "metric_not_finite"
-EVENTS = (RUN_FAILED, RUN_KILLED, METRIC_NOT_FINITE)
+SCRIPT_FAILED = "script_failed"  # the script failed or was killed after its runs finished
+EVENTS = (RUN_FAILED, RUN_KILLED, METRIC_NOT_FINITE, SCRIPT_FAILED)
 _TEXT_ERROR_CHARS = 300  # the human line stays one short line; `error` keeps the whole text
 
 
@@ -46,12 +47,20 @@ class Alert:
     user: str | None
     script: str | None
     time: float
+    runs: tuple[str, ...] = ()  # script_failed: the ids of the runs that finished before it failed
 
     @property
     def text(self) -> str:
         """One human line: `autotrack: run "rf-depth-3" (iris) failed on host: ValueError: ...`."""
         run = f'run "{self.run_name}"' if self.run_name else f"run {self.run_id[:8]}"
         where = f"autotrack: {run} ({self.experiment})"
+        if self.event == SCRIPT_FAILED:
+            script = self.script or "the script"
+            count = f"{len(self.runs)} finished run{'s' if len(self.runs) != 1 else ''}"
+            shown = ", ".join(run_id[:8] for run_id in self.runs[:5]) + (", ..." if len(self.runs) > 5 else "")
+            verb = "was killed" if self.status == "killed" else "failed"
+            return (f"autotrack: {script} ({self.experiment}) {verb} on {self.host} after {count} "
+                    f"({shown}): {_one_line(self.error or self.status)}")
         if self.event == METRIC_NOT_FINITE and self.metric:
             return (f"{where} logged {self.metric['key']} = {self.metric['value']} "
                     f"at step {self.metric['step']} on {self.host}")
@@ -66,6 +75,7 @@ class Alert:
             value = self.metric.get("value")
             if isinstance(value, float) and not math.isfinite(value):
                 fields["metric"] = {**self.metric, "value": str(value)}
+        fields["runs"] = list(self.runs)
         fields["text"] = self.text
         return fields
 
@@ -117,6 +127,15 @@ class Notifier:
             return
         self._put(event, run, run.error, None, run.end_time or time.time())
 
+    def script_ended(self, outcome: str, error: str | None, runs: list) -> None:
+        """The script failed or was killed after `runs` finished: one alert naming it and them."""
+        if not self._wanted(SCRIPT_FAILED):
+            return
+        last = runs[-1]
+        self._enqueue(dict(event=SCRIPT_FAILED, run_id=last.id, run_name=last.name, experiment=last.experiment,
+                           status=outcome, error=error, metric=None, time=time.time(),
+                           runs=tuple(run.id for run in runs)))
+
     def metric_not_finite(self, run: Run, key: str, value: float, step: int) -> None:
         """A metric logged as NaN or ±inf: one alert per run and key, for watched keys only."""
         seen = (run.id, key)
@@ -141,8 +160,10 @@ class Notifier:
         return plugins is not None and bool(plugins.hook.autotrack_notify.get_hookimpls())
 
     def _put(self, event: str, run: Run, error: str | None, metric: dict | None, when: float) -> None:
-        fields = dict(event=event, run_id=run.id, run_name=run.name, experiment=run.experiment,
-                      status=run.status, error=error, metric=metric, time=when)
+        self._enqueue(dict(event=event, run_id=run.id, run_name=run.name, experiment=run.experiment,
+                           status=run.status, error=error, metric=metric, time=when))
+
+    def _enqueue(self, fields: dict) -> None:
         with self._wake:
             self._queue.append(fields)
             self._pending += 1
@@ -220,5 +241,5 @@ def warn_undelivered(notifier: Notifier, timeout: float) -> None:
                      notifier.pending(), timeout)
 
 
-__all__ = ["Alert", "Notifier", "EVENTS", "RUN_FAILED", "RUN_KILLED", "METRIC_NOT_FINITE",
+__all__ = ["Alert", "Notifier", "EVENTS", "RUN_FAILED", "RUN_KILLED", "METRIC_NOT_FINITE", "SCRIPT_FAILED",
            "check_settings"]
