@@ -51,9 +51,9 @@ def test_subprocesses_and_worker_processes_record_under_the_run_that_started_the
         by_parent.setdefault(run["parent_id"], []).append(run)
     under = sorted(run["name"] for run in by_parent[report["run"]])
     # The subprocess's fit, the two pool workers' fits and the search: children of the run.
-    assert under == ["GridSearchCV", "LogisticRegression", "LogisticRegression", "LogisticRegression"]
+    assert under == ["GridSearchCV(LogisticRegression)", "LogisticRegression", "LogisticRegression", "LogisticRegression"]
     assert {run["experiment"] for run in runs} == {"parent"}  # not "child", not "__mp_main__"
-    search = next(run for run in by_parent[report["run"]] if run["name"] == "GridSearchCV")
+    search = next(run for run in by_parent[report["run"]] if run["name"] == "GridSearchCV(LogisticRegression)")
     assert len(by_parent[search["id"]]) == 2  # its candidates; the workers' fits made no runs
     top = sorted(run["name"] for run in by_parent[None])
     assert top == ["LogisticRegression", "fan-out"]

@@ -75,7 +75,7 @@ def local_runs(tmp_path_factory) -> dict[str, RunSnapshot]:
     for snapshot in snapshots:
         if snapshot.parent_id is None:
             by_name["tuning"] = snapshot
-        elif snapshot.name == "GridSearchCV":
+        elif snapshot.name == "GridSearchCV(LogisticRegression)":
             by_name["search"] = snapshot
         else:
             by_name[f"candidate{sum(n.startswith('candidate') for n in by_name)}"] = snapshot

@@ -188,12 +188,12 @@ def test_a_sklearn_script_reads_back_in_mlflow_as_in_the_local_store(mlflow_serv
 
     runs = local_runs(cli)
     by_name = Counter(run["name"] for run in runs)
-    assert by_name["LogisticRegression"] == 1 and by_name["GridSearchCV"] == 1
+    assert by_name["LogisticRegression"] == 1 and by_name["GridSearchCV(LogisticRegression)"] == 1
     assert by_name["curve"] == 1 and len(runs) == 6, by_name  # and 3 candidates
     client = mlflow.MlflowClient(mlflow_server)
     remote = assert_mirrored(client, runs, stem)  # the experiment is named after the script
 
-    search = next(run for run in runs if run["name"] == "GridSearchCV")
+    search = next(run for run in runs if run["name"] == "GridSearchCV(LogisticRegression)")
     candidates = [run for run in runs if run["parent_id"] == search["id"]]
     assert len(candidates) == 3
     assert sorted(remote[c["id"]].data.params["C"] for c in candidates) == ["0.1", "1.0", "10.0"]
