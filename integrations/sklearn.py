@@ -227,12 +227,27 @@ def _final_estimator(model):
         model = steps[-1][1]
 
 
+# What `feature_importances_` measures: impurity decrease for scikit-learn's trees; for the
+# boosting libraries' estimators (a search's best one, a Pipeline's step) their importance_type.
+_IMPORTANCE_KINDS = {"split": "split", "gain": "gain", "weight": "split", "total_gain": "gain",
+                     "cover": "cover", "total_cover": "cover"}
+
+
+def _importance_kind(estimator) -> str:
+    if type(estimator).__module__.startswith(("lightgbm.", "xgboost.")):
+        chosen = getattr(estimator, "importance_type", None)
+        if chosen is None and type(estimator).__module__.startswith("xgboost."):
+            chosen = "gain"  # XGBoost's default for tree boosters
+        return _IMPORTANCE_KINDS.get(chosen, str(chosen))
+    return "impurity"
+
+
 def _raw_importances(estimator):
     import numpy
 
     importances = getattr(estimator, "feature_importances_", None)
     if importances is not None:
-        return numpy.asarray(importances, dtype=float).ravel(), "impurity"
+        return numpy.asarray(importances, dtype=float).ravel(), _importance_kind(estimator)
     coef = getattr(estimator, "coef_", None)
     if coef is None:
         return None, None
@@ -371,11 +386,41 @@ def _regression_metrics(model, X, y) -> dict:
     return metrics
 
 
+# What an estimator that selects by cross-validation (or a criterion) chose: LassoCV's `alpha_`,
+# LogisticRegressionCV's `C_`, LassoLarsIC's `alpha_`, RFECV's `n_features_`.
+_SELECTED = ("alpha_", "alphas_", "C_", "l1_ratio_", "n_features_", "n_components_", "lambda_",
+             "shrinkage_", "n_nonzero_coefs_")
+
+
+def _record_selected_values(run, model) -> None:
+    final, _ = _final_estimator(model)
+    name = type(final).__name__
+    if not (name.endswith(("CV", "IC")) or "CV" in name):
+        return
+    selected = {}
+    fitted = vars(final)  # plain fitted attributes only: no property runs, no deprecation warning
+    for attribute in _SELECTED:
+        value = fitted.get(attribute)
+        if value is None or attribute == "alphas_":
+            continue
+        listed = value.tolist() if hasattr(value, "tolist") else value
+        if isinstance(listed, list) and all(item is None for item in listed):
+            continue  # LogisticRegressionCV's l1_ratio_ without an l1 penalty
+        size = getattr(value, "size", None)
+        if size is not None and size > 100:
+            continue  # a grid, not a choice
+        selected[f"selected.{attribute.rstrip('_')}"] = value
+    if selected:
+        run.log_params(selected)
+
+
 @hookimpl
 def autotrack_fit_results(model, run, call):
     if call.target.attribute in CROSS_VALIDATION and call.target.kind == "evaluate":
         _record_fold_scores(run, call)
         return
+    if _is_estimator(model):
+        _record_selected_values(run, model)
     results = getattr(model, "cv_results_", None)
     if not _is_estimator(model) or not isinstance(results, dict) or "params" not in results:
         return
@@ -430,7 +475,8 @@ def _search_goal(key: str) -> str:
 
 
 def _record_fold_scores(run, call) -> None:
-    """Each fold's score as `cv.<score>` with the fold as step, their mean and spread, and the
+    """Each fold's score as `cv.<score>.folds` with the fold as step, their mean as `cv.<score>`
+    and their spread as `cv.<score>.std`, and the
     folds' fit and score times. cross_val_score returns the test scores alone; cross_validate a
     dict of `test_<scorer>`, `train_<scorer>`, `fit_time` and `score_time` arrays."""
     import numpy as np
@@ -445,9 +491,11 @@ def _record_fold_scores(run, call) -> None:
         values = np.asarray(values, dtype=float).ravel()
         folds = max(folds, len(values))
         for fold, value in enumerate(values):
-            run.log_metrics({f"cv.{key}": value}, step=fold)
-        run.log_metrics({f"cv.{key}.mean": values.mean(), f"cv.{key}.std": values.std()}, step=0)
-        run.set_metric_goals({f"cv.{key}": "max", f"cv.{key}.mean": "max", f"cv.{key}.std": "none"})
+            run.log_metrics({f"cv.{key}.folds": value}, step=fold)
+        # The mean under the plain name: what `autotrack runs` and compare show is the run's score,
+        # not its last fold's.
+        run.log_metrics({f"cv.{key}": values.mean(), f"cv.{key}.std": values.std()}, step=0)
+        run.set_metric_goals({f"cv.{key}": "max", f"cv.{key}.folds": "max", f"cv.{key}.std": "none"})
     timings = {f"{key[:-len('_time')]}_s": [float(v) for v in result[key]]
                for key in ("fit_time", "score_time") if key in result}
     run.set_timings({"folds": timings} if timings else {})

@@ -213,10 +213,13 @@ def test_cross_val_score_is_one_run_with_every_folds_score(run_script, cli):
     scores = printed(result)["scores"]
     assert [run["name"] for run in all_runs(cli)] == ["cross_val_score(LogisticRegression)"]
     run = the_run(cli, "cross_val_score(LogisticRegression)")
-    history = run["history"]["cv.test_score"]
+    history = run["history"]["cv.test_score.folds"]
     assert [step for step, _value in history] == [0, 1, 2, 3]
     assert [value for _step, value in history] == pytest.approx(scores)
-    assert run["metrics"]["cv.test_score.mean"] == pytest.approx(sum(scores) / 4)
+    # the run's score is the mean of its folds, not its last fold
+    assert run["metrics"]["cv.test_score"] == pytest.approx(sum(scores) / 4)
+    listed = cli("runs", "--json")[0]["metrics"]
+    assert listed["cv.test_score"] == pytest.approx(sum(scores) / 4) and listed["cv.test_score.std"] >= 0
     assert run["params"]["C"] == 0.5
     assert run["tags"]["cv.function"] == "cross_val_score" and run["tags"]["cv.folds"] == "4"
     assert run["timings"]["cross_val_score_s"] > 0
@@ -237,7 +240,7 @@ def test_cross_validate_in_worker_processes_records_each_scorer_and_fold_times(r
     assert [run["name"] for run in runs] == ["cross_validate(RandomForestClassifier)"]  # no run per fold
     run = the_run(cli, "cross_validate(RandomForestClassifier)")
     for key in ("test_accuracy", "test_f1", "train_accuracy", "train_f1"):
-        assert [value for _step, value in run["history"][f"cv.{key}"]] == pytest.approx(truth[key])
+        assert [value for _step, value in run["history"][f"cv.{key}.folds"]] == pytest.approx(truth[key])
     assert run["timings"]["folds"]["fit_s"] == pytest.approx(truth["fit_time"])
     assert run["timings"]["folds"]["score_s"] == pytest.approx(truth["score_time"])
 
@@ -252,7 +255,7 @@ def test_cross_validating_a_fitted_model_adds_the_folds_to_its_run(run_script, c
     """))
     assert [run["name"] for run in all_runs(cli)] == ["LogisticRegression"]
     run = the_run(cli, "LogisticRegression")
-    assert len(run["history"]["cv.test_score"]) == 3
+    assert len(run["history"]["cv.test_score.folds"]) == 3
     assert "training_accuracy" in run["metrics"] and run["timings"]["fit_s"] > 0
 
 
@@ -863,3 +866,32 @@ def test_unpicklable_model_is_tracked_without_an_artifact_and_with_a_warning(run
     assert [a["name"] for a in run["artifacts"] if a["name"] == "model.pkl"] == []
     assert "training_accuracy" in run["metrics"]
     assert "cannot be pickled" in result.stderr
+
+
+def test_what_a_cv_estimator_selected_is_recorded(run_script, cli):
+    result = run_script(script(DATA, """
+        from sklearn.feature_selection import RFECV
+        from sklearn.linear_model import LassoCV, LogisticRegressionCV
+        from sklearn.tree import DecisionTreeClassifier
+
+        Xr, yr = make_regression(n_samples=120, n_features=5, noise=5.0, random_state=0)
+        lasso = LassoCV(cv=3).fit(Xr, yr)
+        logistic = LogisticRegressionCV(Cs=4, cv=3).fit(X, y)
+        rfecv = RFECV(DecisionTreeClassifier(random_state=0), cv=3).fit(X, y)
+        print(json.dumps({"alpha": lasso.alpha_, "C": logistic.C_.tolist(), "n_features": int(rfecv.n_features_)}))
+    """))
+    truth = printed(result)
+    assert the_run(cli, "LassoCV")["params"]["selected.alpha"] == pytest.approx(truth["alpha"])
+    logistic = the_run(cli, "LogisticRegressionCV")["params"]
+    assert logistic["selected.C"] == pytest.approx(truth["C"]) and "selected.l1_ratio" not in logistic
+    assert the_run(cli, "RFECV(DecisionTreeClassifier)")["params"]["selected.n_features"] == truth["n_features"]
+
+
+def test_a_boosting_estimators_importances_are_labelled_by_what_they_measure(run_script, cli):
+    run_script(script(DATA, """
+        import lightgbm as lgb
+        from sklearn.model_selection import GridSearchCV
+        GridSearchCV(lgb.LGBMClassifier(n_estimators=5, verbose=-1), {"num_leaves": [4, 8]}, cv=2).fit(X, y)
+    """))
+    search = the_run(cli, "GridSearchCV(LGBMClassifier)")
+    assert set(search["importances"]) == {"split"}  # LightGBM's split counts, not impurity
