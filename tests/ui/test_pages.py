@@ -92,7 +92,7 @@ def test_a_condition_that_cannot_be_read_is_explained_on_the_page(dashboard, pag
 
 
 def test_children_are_hidden_until_asked_for(dashboard, page, listed_runs):
-    search = by_name(listed_runs, "GridSearchCV")[0]
+    search = by_name(listed_runs, "GridSearchCV(RandomForestClassifier)")[0]
     children = [run["id"] for run in listed_runs if run["parent_id"] == search["id"]]
     page.goto(dashboard.url)
     assert not set(children) & set(shown_ids(page))
