@@ -283,7 +283,8 @@ def _print_runs_table(runs: list[dict], total: int | None = None, metric_columns
     if len(experiments) > 1:
         experiment_names = ["experiment", *(run["experiment"] or "" for run in runs)]
         columns.append(("experiment", *_fit(_EXPERIMENT_WIDTH, experiment_names)))
-    names = [(("… " if flat_order and depth else "") if flat_order else _indent(run, depth)) + (run["name"] or "")
+    # Sorted by something else, children are not under their parent: "… " marks them.
+    names = [(("… " if depth else "") if flat_order else _indent(run, depth)) + (run["name"] or "")
              for run, depth in ordered]
     columns += [("name", *_fit(_NAME_WIDTH, ["name", *names])), ("status", 8, 8), ("started", 11, 11),
                 ("duration", 8, 8)]
