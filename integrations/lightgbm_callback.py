@@ -118,6 +118,8 @@ class _Training:
         self.given = canonical_params({"num_boost_round": self.end - self.begin, **env.params})
         if run is not None:
             run.log_params({**self.given, **{f"early_stopping.{k}": v for k, v in self.early_stopping.items()}})
+            if self.begin:  # init_model=: LightGBM numbers the iterations on from the model's
+                run.set_tags({"continued_training": f"from round {self.begin}"})
             if self.scheduled:
                 run.set_tags({"schedule": ",".join(self.scheduled)})
                 run.set_metric_goals({f"schedule.{name}": "none" for name in self.scheduled})

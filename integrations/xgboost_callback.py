@@ -141,6 +141,7 @@ class _TrainingRecorder:
         self._seconds = 0.0
         self._started = None
         self._last_metric: str | None = None
+        self._first_round = 0
 
     @guarded("starting to record an xgboost training")
     def begin(self, model) -> None:
@@ -152,6 +153,11 @@ class _TrainingRecorder:
             return  # a distributed job's process other than rank zero
         _CALLBACK_RUNS.add(run)
         self._records_model = not self._given and (self._handle.owned or run is _explicit_run())
+        # Training continued from a model (`xgb_model=`): XGBoost counts this call's iterations
+        # from 0, its best_iteration from the model's first round; steps follow the model's rounds.
+        self._first_round = model.num_boosted_rounds() if _is_booster(model) else 0
+        if self._first_round:
+            run.set_tags({"continued_training": f"from round {self._first_round}"})
 
     def iteration_started(self) -> None:
         self._started = perf_counter()
@@ -167,7 +173,7 @@ class _TrainingRecorder:
             run.set_metric_goals(_goals(evals_log))
         self._iterations += 1
         self._last_metric = _early_stopping_metric(evals_log)
-        run.log_metrics(_newest_points(evals_log), step=epoch)
+        run.log_metrics(_newest_points(evals_log), step=epoch + self._first_round)
 
     @guarded("recording the end of an xgboost training")
     def end(self, model) -> None:

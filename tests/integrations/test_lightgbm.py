@@ -336,6 +336,18 @@ def test_a_learning_rate_schedule_keeps_the_rate_set_and_records_each_iterations
     assert run["tags"]["schedule"] == "learning_rate" and run["goals"]["schedule.learning_rate"] == "none"
 
 
+def test_continued_training_is_tagged_and_numbers_its_steps_on(run_script, store):
+    run_script(script(DATA, """
+        train_data = lgb.Dataset(X_train, y_train, free_raw_data=False)
+        first = lgb.train(PARAMS, train_data, num_boost_round=4, keep_training_booster=True)
+        lgb.train(PARAMS, train_data, num_boost_round=3, init_model=first, valid_sets=[train_data])
+    """))
+    first, second = sorted(stored_runs(store), key=lambda run: run["start_time"])
+    assert "continued_training" not in first["tags"]
+    assert second["tags"]["continued_training"] == "from round 4"
+    assert [step for step, _ in second["history"]["training.binary_logloss"]] == [4, 5, 6]
+
+
 # -- enabling and disabling -------------------------------------------------------------------------
 def test_enable_after_import_tracks_changes_no_result_and_disable_restores_the_originals(run_script, store):
     result = run_script(script(DATA, """

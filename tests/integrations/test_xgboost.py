@@ -477,3 +477,24 @@ def test_explicit_callback_with_autotrack_enabled_makes_one_run_without_duplicat
     assert [artifact["name"] for artifact in train["artifacts"]] == ["model.ubj"]
     classifier = one_run(store, name="XGBClassifier")
     assert len(classifier["history"]["validation_0.logloss"]) == 5
+
+
+def test_continued_training_numbers_its_steps_from_the_models_rounds(run_script, store):
+    result = run_script(script(DATA, """
+        first = xgb.train(PARAMS, dtrain, 5, evals=[(dvalid, "eval")], verbose_eval=False)
+        history = {}
+        second = xgb.train(PARAMS, dtrain, 3, evals=[(dvalid, "eval")], xgb_model=first,
+                           evals_result=history, early_stopping_rounds=10, verbose_eval=False)
+        print(json.dumps({"history": history, "best_iteration": second.best_iteration,
+                          "rounds": second.num_boosted_rounds()}))
+    """))
+    truth = printed(result)
+    first, second = sorted(stored_runs(store), key=lambda run: run["start_time"])
+    assert [step for step, _ in first["history"]["eval.logloss"]] == [0, 1, 2, 3, 4]
+    continued = second["history"]["eval.logloss"]
+    assert [step for step, _ in continued] == [5, 6, 7] and truth["rounds"] == 8
+    assert [value for _, value in continued] == pytest.approx(truth["history"]["eval"]["logloss"])
+    assert second["tags"]["continued_training"] == "from round 5"
+    # best_iteration counts from the model's first round too: it names a stored step
+    assert second["metrics"]["best_iteration"] == truth["best_iteration"]
+    assert truth["best_iteration"] in [step for step, _ in continued]
