@@ -257,7 +257,7 @@ def _sorted_runs(runs: list[dict], key: str) -> list[dict]:
     present = [run for run in runs if isinstance(run["metrics"].get(key), (int, float))]
     if not present:
         raise UserError(f"--sort {key!r}: no run has a field or metric of that name (fields: "
-                        f"{', '.join(sorted(set(_SORT_FIELDS.values()) - {'start_time', 'duration_s'} | {'started', 'duration'}))})")
+                        f"{', '.join(sorted(set(_SORT_FIELDS) - {'start'}))})")
     goal = metric_goal(key, present)
     descending = goal != "min"
     ordered = sorted(present, key=lambda run: run["metrics"][key], reverse=descending != reverse)
@@ -405,9 +405,11 @@ def _print_run(run: dict) -> None:
     if run["params"]:
         print_table(["param", "value"], [[k, text(v)] for k, v in run["params"].items()], title="params")
     if run["metrics"]:
+        from autotrack.metric_goals import LABELS as GOAL_LABELS
+
         goals = run.get("goals") or {}
         print_table(["metric", "goal", "latest", "best", "points"],
-                     [[k, _GOAL_WORDS.get(goals.get(k), ""), number(v), _best_text(run["history"][k], goals.get(k)),
+                     [[k, GOAL_LABELS.get(goals.get(k), ""), number(v), _best_text(run["history"][k], goals.get(k)),
                        str(len(run["history"][k]))] for k, v in run["metrics"].items()],
                      title="metrics (↑ higher is better, ↓ lower is better)")
     if run["timings"]:
@@ -436,9 +438,6 @@ def _print_run(run: dict) -> None:
     if run["artifacts"]:
         print_table(["artifact", "bytes", "path"],
                      [[a["name"], str(a["bytes"]), a["path"]] for a in run["artifacts"]], title="artifacts")
-
-
-_GOAL_WORDS = {"max": "↑ max", "min": "↓ min", "none": "none"}
 
 
 def _best_text(points: list, goal: str | None) -> str:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import math
 
-from autotrack.metric_goals import GOALS, NONE, best_value, guess_goal
+from autotrack.metric_goals import GOALS, NONE, best_value, guess_goal, is_finite as _finite
 from autotrack.terminal import UserError, flat
 
 _SOURCE_RANK = {"logged": 0, "setting": 1, "name": 2}
@@ -67,9 +66,6 @@ def _no_metric_message(runs: list[dict], metric: str, experiment: str | None) ->
     more = ", ..." if len(counts) > len(known) else ""
     return f"no run{where} logged metric {metric!r}; metrics logged: {', '.join(known)}{more}"
 
-
-def _finite(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _same(values: list) -> bool:

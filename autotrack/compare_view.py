@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from autotrack.metric_goals import ARROWS as _GOAL_ARROWS
 from autotrack.terminal import duration, number, print_table, short_time, text
 
-_GOAL_ARROWS = {"min": "↓", "max": "↑", "none": ""}
 _MISSING = "—"
 
 

@@ -14,6 +14,7 @@ import re
 MAX, MIN, NONE = "max", "min", "none"
 GOALS = (MAX, MIN, NONE)
 ARROWS = {MAX: "↑", MIN: "↓", NONE: ""}
+LABELS = {MAX: "↑ max", MIN: "↓ min", NONE: "none"}  # a goal in a table cell (show, the dashboard)
 
 # Words of a metric name that mean lower is better: losses, errors, distances.
 _LOWER_IS_BETTER = frozenset({
@@ -73,14 +74,6 @@ def goal_from_setting(key: str, metric_goals: dict | None) -> str | None:
     return None
 
 
-def resolve_goal(key: str, stored: str | None = None, metric_goals: dict | None = None) -> str:
-    """What a reader shows: the stored goal (framework or setting when logged), the setting now,
-    else the name's."""
-    if stored in GOALS:
-        return stored
-    return goal_from_setting(key, metric_goals) or guess_goal(key)
-
-
 def parse_goal(value) -> str:
     """`max`/`maximize`/`higher`, `min`/`minimize`/`lower`, `none`: one of GOALS; ValueError else."""
     text = str(value).strip().lower()
@@ -97,17 +90,18 @@ def best_value(values, goal: str):
     """The best of finite `values` for `goal`; None when the goal is none or nothing is finite."""
     if goal not in (MAX, MIN):
         return None
-    finite = [value for value in values if _finite(value)]
+    finite = [value for value in values if is_finite(value)]
     if not finite:
         return None
     return max(finite) if goal == MAX else min(finite)
 
 
-def _finite(value) -> bool:
+def is_finite(value) -> bool:
+    """A real number that is not NaN or ±inf (a bool is not a metric value)."""
     import math
 
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-__all__ = ["MAX", "MIN", "NONE", "GOALS", "ARROWS", "guess_goal", "goal_from_setting", "resolve_goal",
-           "parse_goal", "best_value"]
+__all__ = ["MAX", "MIN", "NONE", "GOALS", "ARROWS", "LABELS", "guess_goal", "goal_from_setting", "parse_goal",
+           "best_value", "is_finite"]

@@ -17,9 +17,8 @@ _STARTED = time.time()
 
 def note_run(session: Session, run) -> None:
     """A top-level or explicit run of this process (not a search candidate)."""
-    ids = session.process_runs
-    if len(ids) < MAX_RUNS:
-        ids.append((run.id, run))
+    if len(session.process_runs) < MAX_RUNS:
+        session.process_runs.append(run)
 
 
 def record(session: Session, outcome: str, error: BaseException | str | None) -> None:
@@ -34,7 +33,7 @@ def record(session: Session, outcome: str, error: BaseException | str | None) ->
         error = f"{type(error).__name__}: {error}"
     process = {"pid": os.getpid(), "argv": redact_argv(list(sys.argv)), "started": _STARTED,
                "ended": time.time(), "outcome": outcome, "error": error}
-    runs = [run for _id, run in session.process_runs]
+    runs = session.process_runs
     for run in runs:
         session.writer.put(("merge", run.id, "context", {"process": process}))
     if outcome == "finished":

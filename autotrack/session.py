@@ -50,7 +50,7 @@ class Session:
         self.model_runs: dict[int, tuple[Any, Run]] = {}
         self._latency: list[tuple[str, str, Any]] = []
         self._open_runs: dict[str, Run] = {}
-        self.process_runs: list = []  # (id, run) of this process's runs: process_outcome.py
+        self.process_runs: list[Run] = []  # this process's top-level runs: process_outcome.py
         self._last_run: contextvars.ContextVar[Run | None] = contextvars.ContextVar(
             "autotrack_last_run", default=None)
         self._lock = threading.RLock()

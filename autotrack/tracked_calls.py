@@ -308,7 +308,7 @@ def _metric_wrapper(target: Target):
                     break
             if found is not None and _is_number(result):
                 run, data_id = found
-                data_name = _name_of(caller_frame(), data_id) or "data"
+                data_name = _name_of_id(caller_frame(), data_id) or "data"
                 run.log_metrics({f"{name}.{data_name}": float(result)})
         return result
 
@@ -321,19 +321,6 @@ def _is_number(value) -> bool:
     if isinstance(value, (int, float)):
         return True
     return getattr(value, "ndim", None) == 0 and callable(getattr(value, "__float__", None))
-
-
-def _name_of(frame, data_id) -> str | None:
-    """The caller's variable holding the object with id `data_id` (the data predicted on)."""
-    if frame is None or data_id is None:
-        return None
-    try:
-        for key, candidate in frame.f_locals.items():
-            if id(candidate) == data_id and not key.startswith("_"):
-                return key
-    except Exception:  # exotic frames
-        return None
-    return None
 
 
 def tracked_call_run():
@@ -376,11 +363,17 @@ def user_frame():
 
 def variable_name(frame, value: Any) -> str | None:
     """The name the caller gave `value` (`X_test`), as MLflow names scores; None if unnamed."""
-    if frame is None or value is None:
+    return None if value is None else _name_of_id(frame, id(value))
+
+
+def _name_of_id(frame, object_id: int | None) -> str | None:
+    """The caller's variable holding the object with id `object_id` (a metric function knows only
+    the id of the data a model predicted on: it does not keep that data alive)."""
+    if frame is None or object_id is None:
         return None
     try:
         for name, candidate in frame.f_locals.items():
-            if candidate is value and not name.startswith("_"):
+            if id(candidate) == object_id and not name.startswith("_"):
                 return name
     except Exception:  # exotic frames (C-level callers) have nothing to offer
         return None

@@ -285,7 +285,9 @@ def _describe_validation_data(call, run) -> None:
     arguments = _arguments_of(call.target.owner, call.target.attribute)
     validation = arguments.get(call.args, call.kwargs, "validation_data")
     if isinstance(validation, (tuple, list)) and validation:  # a dataset yields its own batches
-        SESSION.describe_inputs(run, dict(zip(DATA_ROLES, validation)), "valid", _user_frame())
+        from autotrack.tracked_calls import user_frame
+
+        SESSION.describe_inputs(run, dict(zip(DATA_ROLES, validation)), "valid", user_frame())
         return
     full = arguments.pick(DATA_ROLES, call.args, call.kwargs)
     split_at = _validation_split_at(arguments, call.args, call.kwargs, full.get("X"))
@@ -293,12 +295,6 @@ def _describe_validation_data(call, run) -> None:
         held_out = {role: _rows(value, split_at, None) for role, value in full.items()}
         SESSION.describe_inputs(run, held_out, "valid", None)
         run.set_tags({"validation": f"validation_split={arguments.get(call.args, call.kwargs, 'validation_split')}"})
-
-
-def _user_frame():
-    from autotrack.tracked_calls import user_frame
-
-    return user_frame()
 
 
 @hookimpl(tryfirst=True)

@@ -160,7 +160,10 @@ def autotrack_run_name(model):
     `GridSearchCV(Pipeline(SVC))`, `StackingClassifier(LogisticRegression, RandomForestClassifier)`."""
     if not _is_estimator(model):
         return None
-    name = model_name(model)
+    return _short_name(model_name(model))
+
+
+def _short_name(name: str) -> str:
     return name if len(name) <= MAX_NAME_CHARS else name[:MAX_NAME_CHARS - 1] + "…"
 
 
@@ -455,8 +458,7 @@ def _candidate_name(estimator_name: str, index: int, params: dict) -> str:
     """`LogisticRegression #3 C=0.157 penalty=l2`: the params a search varies are what tell its
     candidates apart (their short names, the step prefix left out)."""
     varied = " ".join(f"{key.rpartition('__')[2]}={_short_value(value)}" for key, value in params.items())
-    name = f"{estimator_name} #{index}" + (f" {varied}" if varied else "")
-    return name if len(name) <= MAX_NAME_CHARS else name[:MAX_NAME_CHARS - 1] + "…"
+    return _short_name(f"{estimator_name} #{index}" + (f" {varied}" if varied else ""))
 
 
 def _short_value(value) -> str:

@@ -8,7 +8,7 @@ from autotrack.tracked_calls import user_frame, variable_name
 _PAIR_ROLES = ("X", "y", "sample_weight")
 
 
-def describe_eval_sets(run, sets, frame=None) -> None:
+def describe_eval_sets(run, sets) -> None:
     """`sets`: [(set_name, data)], set_name as the framework names the set in its metrics
     (`valid_0`, `validation_0`, `holdout`). A container that holds features and label (a LightGBM
     Dataset, an XGBoost DMatrix) is the dataset `valid.<set_name>`; an (X, y[, sample_weight]) pair
@@ -16,7 +16,7 @@ def describe_eval_sets(run, sets, frame=None) -> None:
     (`X_valid`, `dvalid`) when it has one, else after the set."""
     from autotrack.session import SESSION
 
-    frame = frame if frame is not None else user_frame()
+    frame = user_frame()
     limit = SESSION.settings.max_predict_datasets
     for set_name, data in sets:
         prefix = f"valid.{set_name}"

@@ -224,16 +224,15 @@ class Notifier:
 def _origin() -> tuple[str, str | None, str | None]:
     """Host, user and the script's absolute path (None for `python -c`, a notebook)."""
     import getpass
-    import os
     import socket
-    import sys
+
+    from autotrack.capture.context import script_path
 
     try:
         user = getpass.getuser()
     except Exception:  # a container's UID without a passwd entry
         user = None
-    script = sys.argv[0] if sys.argv and sys.argv[0] and os.path.isfile(sys.argv[0]) else None
-    return socket.gethostname(), user, os.path.abspath(script) if script else None
+    return socket.gethostname(), user, script_path()  # right after an os.chdir too
 
 
 def warn_undelivered(notifier: Notifier, timeout: float) -> None:

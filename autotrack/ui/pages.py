@@ -12,20 +12,17 @@ from autotrack.ui.charts import (CURVE_POINTS, curve_figures, importance_figures
 CHILD_METRIC_COLUMNS = 4
 
 
-_GOAL_TEXT = {"max": "↑ max", "min": "↓ min", "none": "none"}
-
-
 def metric_rows(history: dict[str, list], goals: dict | None = None) -> list[dict]:
     """Goal, latest, best (for the goal), min, max and point count of each metric, over every
     stored point."""
-    from autotrack.metric_goals import best_value
+    from autotrack.metric_goals import LABELS, best_value
 
     rows = []
     for key, points in history.items():
         values = [value for _, value in points if isinstance(value, (int, float)) and math.isfinite(value)]
         goal = (goals or {}).get(key)
         best = best_value(values, goal)
-        rows.append({"key": key, "goal": _GOAL_TEXT.get(goal, ""), "latest": number(points[-1][1]) if points else "",
+        rows.append({"key": key, "goal": LABELS.get(goal, ""), "latest": number(points[-1][1]) if points else "",
                      "best": number(best) if best is not None else "",
                      "min": number(min(values)) if values else "",
                      "max": number(max(values)) if values else "", "points": len(points)})
