@@ -33,7 +33,7 @@ class Field:
 # docs/settings.md describes each one at length; tests/test_hooks_documented.py keeps them in step.
 FIELDS: dict[str, Field] = {field.name: field for field in (
     Field("dir", "text", ".autotrack", "the local store: SQLite database and artifacts"),
-    Field("experiment", "optional text", None, "experiment name; default: the script's file stem"),
+    Field("experiment", "optional text", None, "experiment name; default: the script's file stem (a notebook's name in Jupyter)"),
     Field("log_models", "bool", True, "save each fitted model as an artifact"),
     Field("training_metrics", "bool", True, "compute training metrics after fit, off the training thread"),
     Field("metrics_sample_rows", "int", 10_000, "training metrics use an evenly spaced sample of this many rows"),
@@ -148,10 +148,7 @@ def load_settings(overrides: dict | None = None, environ=None, cwd: str | None =
         if key not in FIELDS:
             raise TypeError(unknown_setting_message(name, "enable()"))
         values[key] = coerce(key, value, f"enable({name}=...)")
-    settings = Settings(**values)
-    if settings.experiment is None:
-        settings = settings.replace(experiment=default_experiment_name())
-    return settings
+    return Settings(**values)
 
 
 def _take(values: dict, name: str, value, source: str, label: str) -> None:
@@ -324,13 +321,26 @@ def _warn(message: str, *args) -> None:
     logging.getLogger("autotrack").warning("autotrack: " + message, *args)
 
 
+def experiment_name(settings: Settings) -> str:
+    """The experiment a new run goes to: the setting, else the program's name as of now (a
+    notebook's kernel knows its notebook only once it runs cells)."""
+    return settings.experiment or default_experiment_name()
+
+
 def default_experiment_name(argv: list[str] | None = None, orig_argv: list[str] | None = None) -> str:
-    """The script's file stem (`train.py` -> `train`), or the module of `python -m`, else `default`.
+    """The script's file stem (`train.py` -> `train`), or the module of `python -m`, or the
+    notebook's name in a Jupyter kernel, else `default`.
 
     At interpreter start-up (the .pth hook) `sys.argv` is still `['-m', ...]` for `python -m pkg`
     and `__main__` is not set up yet, so the interpreter's own command line, `sys.orig_argv`, is
     read as well.
     """
+    if argv is None and orig_argv is None:
+        from autotrack.capture.notebook import notebook_path
+
+        notebook = notebook_path()
+        if notebook:
+            return _usable(_stem(notebook)) or "default"
     main = sys.modules.get("__main__")
     spec = getattr(main, "__spec__", None)
     if argv is None and spec is not None and spec.name and spec.name != "__main__":
@@ -392,5 +402,5 @@ def _usable(name: str) -> str:
     return "" if name in ("", "ipykernel_launcher", "pytest", "python", "__main__") else name
 
 
-__all__ = ["Settings", "SettingsError", "Field", "FIELDS", "load_settings", "default_experiment_name",
+__all__ = ["Settings", "SettingsError", "Field", "FIELDS", "load_settings", "default_experiment_name", "experiment_name",
            "find_settings_file", "truthy", "coerce"]

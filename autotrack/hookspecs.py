@@ -47,8 +47,9 @@ def autotrack_register_backends(register: Callable[[str, Callable[[Any], Any]], 
 
 
 @hookspec
-def autotrack_collect_context() -> dict | None:
-    """Called on the background writer thread for each new run.
+def autotrack_collect_context(run_id: str) -> dict | None:
+    """Called on the background writer thread for each new run (`run_id`: what
+    `autotrack_run_started` saw of it, for a collector that notes something as a run starts).
 
     Return a dict of context sections (e.g. `{"git": {...}}`); every plugin's dicts are merged into
     the run's `context`. Return `{"artifacts": {name: text}}` to attach text files (a git diff).

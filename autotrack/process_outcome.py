@@ -4,7 +4,6 @@ script failed or was killed after its fits (its runs all say `finished`, but the
 from __future__ import annotations
 
 import os
-import sys
 import time
 from typing import TYPE_CHECKING
 
@@ -27,11 +26,11 @@ def record(session: Session, outcome: str, error: BaseException | str | None) ->
     alerts for itself)."""
     if not session.process_runs or session.settings is None:
         return
-    from autotrack.capture.redact import redact_argv
+    from autotrack.capture.context import program_argv
 
     if isinstance(error, BaseException):
         error = f"{type(error).__name__}: {error}"
-    process = {"pid": os.getpid(), "argv": redact_argv(list(sys.argv)), "started": _STARTED,
+    process = {"pid": os.getpid(), "argv": program_argv(), "started": _STARTED,
                "ended": time.time(), "outcome": outcome, "error": error}
     runs = session.process_runs
     for run in runs:

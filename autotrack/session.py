@@ -215,7 +215,7 @@ class Session:
         parent_id = parent.id if parent else None
         if parent is None and self._inherited is not None:  # a run of the process that started us
             parent_id = self._inherited["run_id"]
-        run = Run(self, name, experiment or (parent.experiment if parent else settings.experiment),
+        run = Run(self, name, experiment or (parent.experiment if parent else config.experiment_name(settings)),
                   parent_id=parent_id, source=source)
         if source != "child":
             self._open_runs[run.id] = run
@@ -278,7 +278,7 @@ class Session:
     def _attach_context(self, run_id: str) -> None:
         sections: dict = {}
         artifacts: dict = {}
-        for part in self.plugins.hook.autotrack_collect_context():
+        for part in self.plugins.hook.autotrack_collect_context(run_id=run_id):
             if part:
                 part = dict(part)
                 artifacts.update(part.pop("artifacts", None) or {})

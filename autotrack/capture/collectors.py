@@ -1,4 +1,4 @@
-"""The built-in context collectors, each a plugin: system, git and package versions."""
+"""The built-in context collectors, each a plugin: system, git, package versions and notebook."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 from autotrack.capture.context import (imported_top_level_modules, package_versions, script_path,
                                        static_system_context, system_context)
 from autotrack.capture.git import WorkTreeWatch
+from autotrack.capture.notebook import EXECUTED_CELLS, as_notebook, executed_cells, kernel_shell, notebook_path
 from autotrack.plugins import hookimpl
 
 
@@ -77,6 +78,32 @@ class PackagesContext:
         return {"packages": versions}
 
 
+class NotebookContext:
+    """In a Jupyter kernel: the notebook's path, and the code of the cells run up to each run's
+    start, attached as `executed_cells.ipynb` (the same cells for many runs are stored once)."""
+
+    def __init__(self):
+        self._cells_at_start: dict[str, list[str]] = {}
+
+    @hookimpl
+    def autotrack_run_started(self, run):
+        # Taken now, on the training thread: later cells are not this run's, and a kernel shutting
+        # down clears its history before the background thread may read it.
+        if kernel_shell() is not None:
+            self._cells_at_start[run.id] = executed_cells()
+
+    @hookimpl
+    def autotrack_collect_context(self, run_id):
+        shell = kernel_shell()
+        if shell is None:
+            return None
+        cells = self._cells_at_start.pop(run_id, None)
+        cells = executed_cells(shell) if cells is None else cells  # a search's candidate
+        return {"notebook": {"path": notebook_path(shell), "cells": len(cells)},
+                "artifacts": {EXECUTED_CELLS: as_notebook(cells)}}
+
+
 system = SystemContext()
 git = GitContext()
 packages = PackagesContext()
+notebook = NotebookContext()

@@ -66,7 +66,11 @@ def _script_path(argv: list[str]) -> str | None:
 
 
 def script_path() -> str | None:
-    return _script_path(list(sys.argv))
+    """The script, or in a Jupyter kernel the notebook (never `ipykernel_launcher.py`)."""
+    from autotrack.capture.notebook import kernel_shell, notebook_path
+
+    shell = kernel_shell()
+    return notebook_path(shell) if shell is not None else _script_path(list(sys.argv))
 
 
 def _main_module() -> str | None:
@@ -100,16 +104,29 @@ def static_system_context() -> dict:
 def system_context(static: dict | None = None) -> dict:
     """Describe who ran what, where: interpreter, platform, host, user, pid, redacted argv, cwd,
     script, env. `static` is static_system_context() computed earlier (it spawns `uname`)."""
-    argv = list(sys.argv)
+    from autotrack.capture.notebook import kernel_shell
+
+    in_kernel = kernel_shell() is not None
     return {
         **(static if static is not None else static_system_context()),
         "pid": os.getpid(),
-        "argv": redact_argv(argv),
+        "argv": program_argv(),
         "cwd": _current_dir(),
-        "script": _script_path(argv),
-        "module": _main_module(),
+        "script": script_path(),
+        "module": None if in_kernel else _main_module(),
         "env": _selected_env(),
     }
+
+
+def program_argv() -> list[str]:
+    """The command line, redacted. A kernel's (`ipykernel_launcher -f <connection file>`) says
+    nothing of what the user runs: there it is the notebook."""
+    from autotrack.capture.notebook import kernel_shell
+
+    if kernel_shell() is not None:
+        notebook = script_path()
+        return [notebook] if notebook else []
+    return redact_argv(list(sys.argv))
 
 
 @functools.cache
