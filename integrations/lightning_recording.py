@@ -102,8 +102,9 @@ class _StageRecording:
     Metric series never mix numberings: a metric logged with `on_epoch=True` (and every validation
     metric) is recorded once per epoch with the epoch as step, under the name it was logged with;
     one logged with `on_step=True` is recorded at the steps Lightning's loggers write (every
-    `log_every_n_steps`), with the global step as `training_step` saw it, under Lightning's name
-    for it (`<name>_step` when it was logged on both).
+    `log_every_n_steps`), and at the last step of an epoch where that interval wrote nothing (an
+    epoch shorter than the interval, which Lightning's loggers leave empty), with the global step
+    as `training_step` saw it, under Lightning's name for it (`<name>_step` when logged on both).
     """
 
     def __init__(self, handle: RunHandle, run, stage: str, trainer, module):
@@ -117,6 +118,7 @@ class _StageRecording:
         self.epoch_start_time = 0.0
         self.epoch_times: list[float] = []
         self.batch_step = -1
+        self.steps_recorded_in_epoch = False
         self.log_every = getattr(trainer, "log_every_n_steps", 50) or 0
         if handle.owned:
             run.set_tags({"model.class": f"{type(module).__module__}.{type(module).__qualname__}"})
@@ -133,6 +135,7 @@ class _StageRecording:
     def epoch_started(self, trainer) -> None:
         self._record_epoch(trainer)  # the previous one: what its on_train_epoch_end hooks logged too
         self.epoch_start_time = perf_counter()
+        self.steps_recorded_in_epoch = False
 
     def batch_started(self, trainer) -> None:
         self.batch_step = trainer.global_step
@@ -141,17 +144,22 @@ class _StageRecording:
         step = self.batch_step
         if not self.log_every or (step + 1) % self.log_every or trainer.global_step == step:
             return  # not a logging step, or a batch that only accumulated gradients
+        self._record_steps(trainer, step)
+
+    def _record_steps(self, trainer, step: int) -> None:
         values = _logged_now(trainer, on_step=True)
         self.step_keys.update(values)
         self.run.log_metrics(values, step=step)
+        self.steps_recorded_in_epoch = self.steps_recorded_in_epoch or bool(values)
 
     def epoch_ended(self, trainer) -> None:
         elapsed = perf_counter() - self.epoch_start_time
         self.epoch_times.append(elapsed)
         self.pending_epoch = trainer.current_epoch
         self.run.log_metrics({EPOCH_TIME_METRIC: elapsed}, step=self.pending_epoch)
-        # A step metric may not have been recorded yet (log_every_n_steps longer than the epoch).
-        self.step_keys.update(_logged_now(trainer, on_step=True))
+        if not self.steps_recorded_in_epoch and self.batch_step >= 0:
+            # log_every_n_steps longer than the epoch: its last step's values, rather than none.
+            self._record_steps(trainer, self.batch_step)
 
     def train_ended(self, trainer) -> None:
         self._record_epoch(trainer)
