@@ -10,8 +10,10 @@ from typing import Any, Callable, Iterable
 # What a patched call means to the core: fit starts a run; evaluate joins the run of the model it
 # evaluates (or starts one when the model has none) and is timed as `<attribute>_s`; predict and
 # transform add latency to the model's run; score adds a metric to it; metric is a function of
-# (truth, predictions) that, given what a tracked model predicted, adds its value to that model's run.
-KINDS = ("fit", "evaluate", "predict", "transform", "score", "metric")
+# (truth, predictions) that, given what a tracked model predicted, adds its value to that model's
+# run; scorer is a callable object of (model, X, y) whose value, for a tracked model, is a metric
+# of its run named `<metric_name(scorer)>.<the variable of X>`.
+KINDS = ("fit", "evaluate", "predict", "transform", "score", "metric", "scorer")
 
 
 def default_model(instance: Any, args: tuple, kwargs: dict) -> Any:
@@ -36,6 +38,7 @@ class Target:
     `model(instance, args, kwargs)` names the model the call trains or evaluates, when it is not
     the instance (`Trainer.fit(module)`); for a plain function (`lightgbm.train`) the core takes
     the call's result after the call. `run_name` names the run when no model is known at the start.
+    `metric_name(instance)` names what a `scorer` target computes.
     """
 
     owner: Any
@@ -44,6 +47,7 @@ class Target:
     data_arguments: Callable[[tuple, dict], dict[str, Any]] = default_data_arguments
     model: Callable[[Any, tuple, dict], Any] = default_model
     run_name: str | None = None
+    metric_name: Callable[[Any], str] | None = None  # a scorer's: the metric's name, given the scorer
 
     def __post_init__(self):
         if self.kind not in KINDS:

@@ -80,6 +80,8 @@ def make_wrapper(session: Session, target: Target, integration: Integration):
         return _score_wrapper(session, target, framework)
     if kind == "metric":
         return _metric_wrapper(target)
+    if kind == "scorer":
+        return _scorer_wrapper(session, target)
     return _predict_wrapper(session, target)
 
 
@@ -227,7 +229,7 @@ def _predict_wrapper(session: Session, target: Target):
         result, elapsed = _timed_quietly(wrapped, args, kwargs)
         try:  # what `with guard(...)` does, without its two method calls on this hottest path
             if remembers:  # a metric function given this result records on this run
-                PREDICTIONS.append((result, run, id(args[0]) if args else None))
+                note_predictions(result, run, args[0] if args else None)
             stats = run.latency(method)
             stats.add(elapsed)
             if stats.count <= DESCRIBED_CALLS and run.has_dataset_room(
@@ -279,6 +281,12 @@ def _score_wrapper(session: Session, target: Target, framework: _FrameworkCode):
 PREDICTIONS: collections.deque = collections.deque(maxlen=8)
 
 
+def note_predictions(result, run, data) -> None:
+    """`result` is what `run`'s model predicted on `data` (kept by id only): a metric function
+    given it records its value on that run."""
+    PREDICTIONS.append((result, run, id(data) if data is not None else None))
+
+
 def _predicted_by(value):
     """(run, id of the data predicted on) when `value` is, or is a view of (a column of
     predict_proba's result), what a tracked model predicted last; else None."""
@@ -313,6 +321,30 @@ def _metric_wrapper(target: Target):
         return result
 
     return metric
+
+
+def _scorer_wrapper(session: Session, target: Target):
+    """A scorer (`get_scorer("roc_auc")(model, X_test, y_test)`) called by the user on a tracked
+    model: its value is a metric of the model's run, `<scorer>.<data>` (`roc_auc_score.X_test`),
+    to be maximised (scikit-learn negates errors). Scorers called inside a tracked call (a
+    search's, cross_validate's) are that call's business."""
+
+    def scorer(wrapped, instance, args, kwargs):
+        if _current.get() is not None:
+            return wrapped(*args, **kwargs)
+        model = target.model(instance, args, kwargs)
+        run = session.run_of(model) if model is not None else None
+        result = wrapped(*args, **kwargs)
+        if run is None or not _is_number(result):
+            return result
+        with guard("recording a scorer's value"):
+            data_name = variable_name(caller_frame(), target.data_arguments(args, kwargs).get("X")) or "data"
+            key = f"{target.metric_name(instance) if target.metric_name else target.attribute}.{data_name}"
+            run.log_metrics({key: float(result)})
+            run.set_metric_goals({key: "max"})
+        return result
+
+    return scorer
 
 
 def _is_number(value) -> bool:
@@ -381,6 +413,7 @@ def _name_of_id(frame, object_id: int | None) -> str | None:
 
 
 __all__ = ["make_wrapper", "mark_thread_internal", "caller_frame", "user_frame", "variable_name", "Call",
+           "note_predictions",
            "current_run",
            "tracked_call_run",
            "is_rank_zero"]

@@ -25,10 +25,21 @@ METHODS = {
 MAX_CHILD_RUNS = 10_000  # a search's candidates beyond this are summarised on the parent only
 
 
-# Cross-validation helpers evaluate a configuration on folds: one run holds every fold's score
-# (the clones they fit are part of it), or the model's run when that estimator was fitted before.
-CROSS_VALIDATION = ("cross_validate", "cross_val_score")
-CROSS_VALIDATION_MODULES = ("sklearn.model_selection", "sklearn.model_selection._validation")
+# Validation helpers evaluate a configuration on folds (or a fitted model on data): one run holds
+# what they compute (the clones they fit are part of it), or the model's run when that estimator
+# was fitted before. Each function -> the module that defines it (it is patched there and where
+# it is re-exported).
+VALIDATION_FUNCTIONS = {
+    "cross_validate": "sklearn.model_selection._validation",
+    "cross_val_score": "sklearn.model_selection._validation",
+    "cross_val_predict": "sklearn.model_selection._validation",
+    "learning_curve": "sklearn.model_selection._validation",
+    "validation_curve": "sklearn.model_selection._validation",
+    "permutation_test_score": "sklearn.model_selection._validation",
+    "permutation_importance": "sklearn.inspection._permutation_importance",
+}
+_REEXPORTED_BY = {"sklearn.model_selection._validation": "sklearn.model_selection",
+                  "sklearn.inspection._permutation_importance": "sklearn.inspection"}
 
 
 def _cross_validation_data(args, kwargs) -> dict:
@@ -51,11 +62,27 @@ def targets_in(module):
         for name in sorted(vars(module)):
             if _is_prediction_metric(name, getattr(module, name)):
                 yield Target(module, name, "metric")
-    if module.__name__ in CROSS_VALIDATION_MODULES:
-        for name in CROSS_VALIDATION:
-            if callable(getattr(module, name, None)):
-                yield Target(module, name, "evaluate", data_arguments=_cross_validation_data,
-                             model=_cross_validation_estimator, run_name=name)
+    if module.__name__ == "sklearn.metrics._scorer" and isinstance(getattr(module, "_BaseScorer", None), type):
+        yield Target(module._BaseScorer, "__call__", "scorer", data_arguments=_scorer_data,
+                     model=_cross_validation_estimator, metric_name=_scorer_name)
+    for name, defined_in in VALIDATION_FUNCTIONS.items():
+        if module.__name__ in (defined_in, _REEXPORTED_BY[defined_in]) and callable(getattr(module, name, None)):
+            yield Target(module, name, "evaluate", data_arguments=_cross_validation_data,
+                         model=_cross_validation_estimator, run_name=name)
+
+
+def _scorer_data(args, kwargs) -> dict:
+    """`scorer(estimator, X, y_true, ...)`."""
+    return {"X": args[1] if len(args) > 1 else kwargs.get("X"),
+            "y": args[2] if len(args) > 2 else kwargs.get("y_true")}
+
+
+def _scorer_name(scorer) -> str:
+    """`get_scorer("roc_auc")` -> `roc_auc_score`; a negated error -> `neg_mean_squared_error`, as
+    scikit-learn names the scorer (its value is negated: higher is better)."""
+    function = getattr(scorer, "_score_func", None)
+    name = getattr(function, "__name__", None) or type(scorer).__name__
+    return f"neg_{name}" if getattr(scorer, "_sign", 1) < 0 else name
 
 
 # sklearn.metrics functions of (y_true, y_pred or y_score) that return one number: given what a
@@ -419,8 +446,8 @@ def _record_selected_values(run, model) -> None:
 
 @hookimpl
 def autotrack_fit_results(model, run, call):
-    if call.target.attribute in CROSS_VALIDATION and call.target.kind == "evaluate":
-        _record_fold_scores(run, call)
+    if call.target.kind == "evaluate" and call.target.attribute in VALIDATION_FUNCTIONS:
+        _VALIDATION_RESULTS[call.target.attribute](run, call)
         return
     if _is_estimator(model):
         _record_selected_values(run, model)
@@ -502,6 +529,143 @@ def _record_fold_scores(run, call) -> None:
                for key in ("fit_time", "score_time") if key in result}
     run.set_timings({"folds": timings} if timings else {})
     run.set_tags({"cv.function": call.target.attribute, "cv.folds": folds})
+
+
+@hookimpl
+def autotrack_prepare_call(call, run):
+    """scikit-learn 1.9's callbacks: what a `ScoringMonitor` set on the model (`set_callbacks`)
+    scores during this fit is recorded once the fit returns (see _record_monitor_scores)."""
+    monitors = [callback for callback in getattr(call.model, "_skl_callbacks", None) or ()
+                if callable(getattr(callback, "get_logs", None))]
+    if monitors:
+        seen = {id(monitor): _monitor_run_ids(monitor) for monitor in monitors}
+        # A cleanup runs after the call however it ends: a fit that fails keeps its scores so far.
+        call.cleanups.append(lambda: _record_monitor_scores(run, monitors, seen))
+
+
+def _monitor_run_ids(monitor) -> set:
+    try:
+        return {log.run_id for log in monitor.get_logs(select="all")}
+    except ValueError:  # nothing logged yet
+        return set()
+
+
+def _record_monitor_scores(run, monitors, seen) -> None:
+    """Each score of a monitor's log for this fit as `scoring_monitor.<score>`: per iteration (the
+    fit's direct subtasks, `lbfgs-iter`, the task id being the step), else the fit's own at step 0.
+    Scorers are maximised (scikit-learn negates errors)."""
+    for monitor in monitors:
+        try:
+            log = monitor.get_logs(select="most_recent")
+        except ValueError:
+            continue
+        if log.run_id in seen[id(monitor)]:
+            continue  # this fit logged nothing new
+        described = {"task_id_path", "parent_task_id_path", "estimator_name", "task_name", "task_id",
+                     "sequential_subtasks"}
+        rows = [row for row in log.data if any(key not in described for key in row)]
+        points = [(int(row["task_id"]), row) for row in rows if len(row["task_id_path"]) == 2] or \
+            [(0, row) for row in rows if len(row["task_id_path"]) == 1]
+        for step, row in points:
+            scores = {f"scoring_monitor.{key}": value for key, value in row.items() if key not in described}
+            run.log_metrics(scores, step=step)
+            run.set_metric_goals(dict.fromkeys(scores, "max"))
+
+
+def _record_out_of_fold_predictions(run, call) -> None:
+    """cross_val_predict: its predictions are the run's, so that a metric the user computes on
+    them (`accuracy_score(y, predicted)`) is recorded on it, as for a model's predict."""
+    from autotrack.tracked_calls import note_predictions
+
+    note_predictions(call.result, run, call.data.get("X"))
+    run.set_tags({"cv.function": call.target.attribute})
+
+
+def _record_learning_curve(run, call) -> None:
+    """learning_curve: the mean train and test score over the folds at each training size, the
+    number of training rows being the step, and their spread."""
+    import numpy as np
+
+    sizes, train, test = call.result[:3]
+    for label, scores in (("train_score", train), ("test_score", test)):
+        scores = np.asarray(scores, dtype=float)
+        for size, row in zip(np.asarray(sizes).ravel(), scores):
+            run.log_metrics({f"learning_curve.{label}": row.mean(), f"learning_curve.{label}.std": row.std()},
+                            step=int(size))
+        run.set_metric_goals({f"learning_curve.{label}": "max", f"learning_curve.{label}.std": "none"})
+    run.set_tags({"cv.function": call.target.attribute, "cv.folds": int(np.shape(test)[1])})
+
+
+def _record_validation_curve(run, call) -> None:
+    """validation_curve: the mean train and test score at each value of the varied param (its
+    position in `param_range` is the step; the values are the param `validation_curve.values`)."""
+    import numpy as np
+
+    train, test = call.result[:2]
+    kwargs = call.kwargs
+    varied, values = kwargs.get("param_name"), list(kwargs.get("param_range", ()))
+    for label, scores in (("train_score", train), ("test_score", test)):
+        for index, row in enumerate(np.asarray(scores, dtype=float)):
+            run.log_metrics({f"validation_curve.{label}": row.mean(),
+                             f"validation_curve.{label}.std": row.std()}, step=index)
+        run.set_metric_goals({f"validation_curve.{label}": "max", f"validation_curve.{label}.std": "none"})
+    run.log_params({"validation_curve.param": varied,
+                    "validation_curve.values": [_readable(value) for value in values]})
+    run.set_tags({"cv.function": call.target.attribute, "cv.folds": int(np.shape(test)[1])})
+
+
+def _record_permutation_test(run, call) -> None:
+    """permutation_test_score: the cross-validated score, the p-value against permuted targets,
+    and the permuted scores' mean and spread (how well chance does)."""
+    import numpy as np
+
+    score, permuted, pvalue = call.result
+    permuted = np.asarray(permuted, dtype=float)
+    run.log_metrics({"cv.test_score": score, "permutation_test.pvalue": pvalue,
+                     "permutation_test.permuted_score": permuted.mean(),
+                     "permutation_test.permuted_score.std": permuted.std()}, step=0)
+    run.set_metric_goals({"cv.test_score": "max", "permutation_test.pvalue": "min",
+                          "permutation_test.permuted_score": "none",
+                          "permutation_test.permuted_score.std": "none"})
+    run.set_tags({"cv.function": call.target.attribute, "permutation_test.permutations": len(permuted)})
+
+
+def _record_permutation_importance(run, call) -> None:
+    """permutation_importance: each feature's mean importance as the importance kind
+    `permutation` (`permutation_std` its spread), with the data it was computed on as a tag."""
+    import numpy as np
+
+    result = call.result
+    means = getattr(result, "importances_mean", None)
+    if means is None and isinstance(result, dict):  # several scorers: the first one's
+        result = next(iter(result.values()), None)
+        means = getattr(result, "importances_mean", None)
+    if means is None:
+        return
+    X = call.data.get("X")
+    columns = getattr(X, "columns", None)
+    final, names = _final_estimator(call.model)
+    names = [str(c) for c in columns] if columns is not None and len(columns) == len(means) else \
+        _feature_names(final, None, len(means))
+    run.set_importances({
+        "permutation": dict(zip(names, np.asarray(means, dtype=float).tolist())),
+        "permutation_std": dict(zip(names, np.asarray(result.importances_std, dtype=float).tolist())),
+    })
+    from autotrack.tracked_calls import user_frame, variable_name
+
+    run.set_tags({"permutation_importance.data": variable_name(user_frame(), X) or "data",
+                  "permutation_importance.repeats": int(np.shape(result.importances)[1])})
+
+
+_VALIDATION_RESULTS = {
+    "cross_validate": _record_fold_scores,
+    "cross_val_score": _record_fold_scores,
+    "cross_val_predict": _record_out_of_fold_predictions,
+    "learning_curve": _record_learning_curve,
+    "validation_curve": _record_validation_curve,
+    "permutation_test_score": _record_permutation_test,
+    "permutation_importance": _record_permutation_importance,
+}
 
 
 # Estimators whose integration saves the model in the framework's own format (and whose refit

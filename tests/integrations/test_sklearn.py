@@ -197,9 +197,11 @@ def test_fits_and_scores_made_by_scikit_learns_own_functions_are_not_the_users(r
     """))
     assert sorted(run["name"] for run in all_runs(cli)) == ["LogisticRegression", "MyScaler"]
     run = the_run(cli, "LogisticRegression")
-    # the user's score and log_loss of the model's predictions; nothing from permutation_importance
+    # the user's score and log_loss of the model's predictions; permutation_importance's own
+    # 1 + 4 x 2 scores are part of its call (timed as a whole), not scores on the user's data
     assert sorted(key for key in run["metrics"] if not key.startswith("training_")) == ["X_test.score", "log_loss.X"]
-    assert run["timings"]["score"]["count"] == 1 + 4 * 2 + 1
+    assert run["timings"]["score"]["count"] == 1
+    assert run["timings"]["permutation_importance_s"] > 0
 
 
 # -- cross-validation: one run holds every fold --------------------------------------------------
@@ -258,6 +260,104 @@ def test_cross_validating_a_fitted_model_adds_the_folds_to_its_run(run_script, c
     run = the_run(cli, "LogisticRegression")
     assert len(run["history"]["cv.test_score.folds"]) == 3
     assert "training_accuracy" in run["metrics"] and run["timings"]["fit_s"] > 0
+
+
+def test_each_validation_utility_is_one_run_holding_what_it_computed(run_script, cli):
+    result = run_script(script(DATA, """
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.metrics import accuracy_score
+        from sklearn.model_selection import (cross_val_predict, learning_curve, permutation_test_score,
+                                             validation_curve)
+
+        predicted = cross_val_predict(LogisticRegression(C=0.5), X, y, cv=3)
+        oof_accuracy = accuracy_score(y, predicted)
+        sizes, train_scores, test_scores = learning_curve(
+            LogisticRegression(), X, y, cv=3, train_sizes=[0.5, 1.0])
+        v_train, v_test = validation_curve(LogisticRegression(), X, y, param_name="C",
+                                           param_range=[0.01, 1.0, 100.0], cv=3)
+        score, permuted, pvalue = permutation_test_score(LogisticRegression(), X, y, cv=3,
+                                                         n_permutations=5, random_state=0)
+        print(json.dumps({"oof_accuracy": oof_accuracy, "sizes": sizes.tolist(),
+                          "test_means": test_scores.mean(axis=1).tolist(),
+                          "v_test_means": v_test.mean(axis=1).tolist(),
+                          "score": score, "pvalue": pvalue}))
+    """))
+    truth = printed(result)
+    assert sorted(run["name"] for run in top_level(cli)) == [
+        "cross_val_predict(LogisticRegression)", "learning_curve(LogisticRegression)",
+        "permutation_test_score(LogisticRegression)", "validation_curve(LogisticRegression)"]
+
+    # The out-of-fold predictions are the run's: the user's accuracy on them is recorded there.
+    oof = the_run(cli, "cross_val_predict(LogisticRegression)")
+    assert oof["metrics"]["accuracy_score.X"] == pytest.approx(truth["oof_accuracy"])
+    assert oof["params"]["C"] == 0.5 and oof["tags"]["cv.function"] == "cross_val_predict"
+
+    curve = the_run(cli, "learning_curve(LogisticRegression)")
+    history = curve["history"]["learning_curve.test_score"]
+    assert [step for step, _ in history] == truth["sizes"]  # the training rows are the step
+    assert [value for _, value in history] == pytest.approx(truth["test_means"])
+    assert curve["goals"]["learning_curve.test_score"] == "max"
+    assert curve["goals"]["learning_curve.test_score.std"] == "none"
+
+    validation = the_run(cli, "validation_curve(LogisticRegression)")
+    assert [v for _, v in validation["history"]["validation_curve.test_score"]] == pytest.approx(truth["v_test_means"])
+    assert validation["params"]["validation_curve.param"] == "C"
+    assert validation["params"]["validation_curve.values"] == [0.01, 1.0, 100.0]
+
+    permutation = the_run(cli, "permutation_test_score(LogisticRegression)")
+    assert permutation["metrics"]["cv.test_score"] == pytest.approx(truth["score"])
+    assert permutation["metrics"]["permutation_test.pvalue"] == pytest.approx(truth["pvalue"])
+    assert permutation["goals"]["permutation_test.pvalue"] == "min"
+    assert permutation["tags"]["permutation_test.permutations"] == "5"
+
+
+def test_permutation_importance_and_scorers_on_a_fitted_model_are_kept_on_its_run(run_script, cli):
+    result = run_script(script(DATA, """
+        from sklearn.inspection import permutation_importance
+        from sklearn.linear_model import Ridge
+        from sklearn.metrics import get_scorer
+
+        X_train, X_test, y_train, y_test = X[:80], X[80:], y[:80], y[80:]
+        model = Ridge().fit(X_train, y_train)
+        importance = permutation_importance(model, X_test, y_test, n_repeats=3, random_state=0)
+        r2 = get_scorer("r2")(model, X_test, y_test)
+        neg_mse = get_scorer("neg_mean_squared_error")(model, X_test, y_test)
+        print(json.dumps({"means": dict(zip(X.columns, importance.importances_mean.tolist())),
+                          "r2": r2, "neg_mse": neg_mse}))
+    """))
+    truth = printed(result)
+    assert [run["name"] for run in all_runs(cli)] == ["Ridge"]  # no run of its own: the model's
+    run = the_run(cli, "Ridge")
+    assert run["importances"]["permutation"] == pytest.approx(truth["means"])
+    assert set(run["importances"]["permutation_std"]) == set(truth["means"])
+    assert run["tags"]["permutation_importance.data"] == "X_test"
+    assert run["tags"]["permutation_importance.repeats"] == "3"
+    # A scorer the user calls is a metric of the model's run, named after it and the data.
+    assert run["metrics"]["r2_score.X_test"] == pytest.approx(truth["r2"])
+    assert run["metrics"]["neg_mean_squared_error.X_test"] == pytest.approx(truth["neg_mse"])
+    assert run["goals"]["neg_mean_squared_error.X_test"] == "max"  # negated: higher is better
+
+
+def test_a_scoring_monitor_set_on_the_model_gives_its_scores_per_iteration(run_script, cli):
+    pytest.importorskip("sklearn.callback")  # scikit-learn 1.9's callback API
+    result = run_script(script(DATA, """
+        from sklearn.callback import ScoringMonitor
+        from sklearn.linear_model import LogisticRegression
+
+        monitor = ScoringMonitor(scoring=["accuracy", "neg_log_loss"])
+        LogisticRegression(max_iter=30).set_callbacks(monitor).fit(X, y)
+        rows = [row for row in monitor.get_logs().data if row["task_name"] != "fit"]
+        print(json.dumps({"steps": [row["task_id"] for row in rows],
+                          "accuracy": [row["accuracy"] for row in rows],
+                          "neg_log_loss": [row["neg_log_loss"] for row in rows]}))
+    """))
+    truth = printed(result)
+    run = the_run(cli, "LogisticRegression")
+    for score in ("accuracy", "neg_log_loss"):
+        history = run["history"][f"scoring_monitor.{score}"]
+        assert [step for step, _ in history] == truth["steps"]
+        assert [value for _, value in history] == pytest.approx(truth[score])
+        assert run["goals"][f"scoring_monitor.{score}"] == "max"
 
 
 def test_user_defined_estimator_used_inside_a_pipeline_is_part_of_its_run(run_script, cli):
