@@ -266,7 +266,7 @@ def _sorted_runs(runs: list[dict], key: str) -> list[dict]:
 
 # Widths for `autotrack runs`, chosen so that the table fits 80 columns with one metric column.
 _GAP = 2  # spaces between columns
-_NAME_WIDTH = (10, 20)  # (least, most); longer names end in an ellipsis
+_NAME_WIDTH = (10, 20)  # (least, most) at 80 columns; longer names end in an ellipsis
 _EXPERIMENT_WIDTH = (8, 14)
 _METRIC_WIDTH = 14
 _MAX_METRICS = 3
@@ -286,12 +286,15 @@ def _print_runs_table(runs: list[dict], total: int | None = None, metric_columns
     # Sorted by something else, children are not under their parent: "… " marks them.
     names = [(("… " if depth else "") if flat_order else _indent(run, depth)) + (run["name"] or "")
              for run, depth in ordered]
-    columns += [("name", *_fit(_NAME_WIDTH, ["name", *names])), ("status", 8, 8), ("started", 11, 11),
+    width = terminal_width()
+    # A wider terminal shows more of a name (`Pipeline(LogisticRegression) C=1`): what is beyond
+    # 80 columns goes to the name first, one metric column keeping its room.
+    name_width = (_NAME_WIDTH[0], max(_NAME_WIDTH[1], _NAME_WIDTH[1] + width - 80))
+    columns += [("name", *_fit(name_width, ["name", *names])), ("status", 8, 8), ("started", 11, 11),
                 ("duration", 8, 8)]
     exported = any(run.get("exports") for run in runs)
     if exported:
         columns.append(("export", *_fit((6, 24), ["export", *(_export_text(run) for run in runs)])))
-    width = terminal_width()
     used = sum(most for _, _, most in columns) + _GAP * (len(columns) - 1)
     metric_keys = []
     for key in metric_columns or _common_metric_keys(runs, _MAX_METRICS):

@@ -71,9 +71,11 @@ def autotrack_model_params(model: Any, call: Call) -> dict | None:
 @hookspec(firstresult=True)
 def autotrack_run_name(model: Any, call: Call) -> str | None:
     """Called at the start of an outermost fit (and of an evaluate call that starts a run of its
-    own). Return a short name that tells this model from its siblings (`Pipeline(LogisticRegression)`,
-    `GridSearchCV(Pipeline(SVC))`, `lightgbm.train(binary)`); None leaves the core's name: the
-    model's class, or the training function. First non-None answer wins.
+    own); `model` is None for a plain training function. Return a short name that says what the
+    model is (`Pipeline(LogisticRegression)`, `GridSearchCV(Pipeline(SVC))`,
+    `lightgbm.train(binary)`); None leaves the core's name: the model's class, or the training
+    function. First non-None answer wins. The core adds, after the first run of a name in a
+    process, the params that differ from the previous run of that name (`... C=1`).
     """
 
 

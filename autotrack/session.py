@@ -51,6 +51,9 @@ class Session:
         self._latency: list[tuple[str, str, Any]] = []
         self._open_runs: dict[str, Run] = {}
         self.process_runs: list[Run] = []  # this process's top-level runs: process_outcome.py
+        from autotrack.run_names import SiblingNames
+
+        self.sibling_names = SiblingNames()
         self._last_run: contextvars.ContextVar[Run | None] = contextvars.ContextVar(
             "autotrack_last_run", default=None)
         self._lock = threading.RLock()
@@ -313,11 +316,11 @@ class Session:
                 tracked = Tracked(call, run, None, owned=False)
                 self._prepare(tracked)
                 return tracked
-        name = self._run_name(call)
-        run = self.new_run(name, "auto")
+        params = self._model_params(call)
+        run = self.new_run(self._run_name(call, params), "auto")
         self._enter_tracked_call(run)
         try:
-            tracked = Tracked(call, run, self._capture_fit_start(run, call, caller), owned=True)
+            tracked = Tracked(call, run, self._capture_fit_start(run, call, caller, params), owned=True)
             self._prepare(tracked)
         except BaseException:  # strict mode re-raised a tracking error: leave nothing half-open
             self._leave_tracked_call(run)
@@ -326,26 +329,30 @@ class Session:
             raise
         return tracked
 
-    def _run_name(self, call: Call) -> str:
-        """An integration's name for the model (what tells it from its siblings), else the core's."""
+    def _model_params(self, call: Call) -> dict | None:
+        with guard("the autotrack_model_params hook"):
+            return self.plugins.hook.autotrack_model_params(model=call.model, call=call)
+        return None
+
+    def _run_name(self, call: Call, params: dict | None) -> str:
+        """An integration's name for the model, else the core's; after the first run of that
+        name in this process, with the params that differ from the previous one (run_names.py)."""
         model_name = None
-        if call.model is not None:
-            with guard("the autotrack_run_name hook"):
-                model_name = self.plugins.hook.autotrack_run_name(model=call.model, call=call)
-        return _run_name(call, model_name)
+        with guard("the autotrack_run_name hook"):
+            model_name = self.plugins.hook.autotrack_run_name(model=call.model, call=call)
+        return self.sibling_names.name(_run_name(call, model_name), params)
 
     def _prepare(self, tracked: Tracked) -> None:
         with guard("the autotrack_prepare_call hook"):
             self.plugins.hook.autotrack_prepare_call(call=tracked.call, run=tracked.run)
 
-    def _capture_fit_start(self, run: Run, call: Call, caller) -> dict | None:
+    def _capture_fit_start(self, run: Run, call: Call, caller, params: dict | None) -> dict | None:
         hook, model = self.plugins.hook, call.model
         steps = None
         if model is not None:
             run.set_tags({"model.class": f"{type(model).__module__}.{type(model).__qualname__}"})
-        with guard("the autotrack_model_params hook"):
-            params = hook.autotrack_model_params(model=model, call=call)
-            if params:
+        if params:
+            with guard("recording the params"):
                 run.log_params(params)
         if model is not None:
             with guard("the autotrack_fit_steps hook"):
@@ -724,7 +731,7 @@ def _run_name(call: Call, model_name: str | None = None) -> str:
     target, model = call.target, call.model
     function = target.run_name or target.attribute
     if model is None:
-        return function
+        return model_name or function
     model_name = model_name or type(model).__name__
     if target.kind == "evaluate":
         return f"{function}({model_name})"

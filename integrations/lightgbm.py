@@ -74,6 +74,17 @@ def autotrack_model_params(model, call):
 
 
 @hookimpl
+def autotrack_run_name(model, call):
+    """`lightgbm.train(binary)`: the training function and the objective (LightGBM's default,
+    `regression`, when none is given), so that a script's several trainings read apart."""
+    if model is not None or not _is_engine_call(call):
+        return None
+    params = canonical_params(dict(_arguments(call).get("params") or {}))
+    objective = params.get("objective", "regression")
+    return f"{call.target.run_name}({objective if isinstance(objective, str) else 'custom'})"
+
+
+@hookimpl
 def autotrack_prepare_call(call, run):
     if call.target.kind != "fit":
         return

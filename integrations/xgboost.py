@@ -206,6 +206,20 @@ def autotrack_model_params(model, call):
     return None
 
 
+@hookimpl
+def autotrack_run_name(model, call):
+    """`xgboost.train(binary:logistic)`: the training function and the objective (XGBoost's
+    default, `reg:squarederror`, when none is given)."""
+    function = _training_function(call) if model is None else None
+    if function is None:
+        return None
+    arguments = _arguments(call)
+    objective = canonical_params(_params_dict(arguments.get("params"))).get("objective", "reg:squarederror")
+    if arguments.get("obj") is not None:
+        objective = "custom"
+    return f"{RUN_NAMES[function]}({objective if isinstance(objective, str) else 'custom'})"
+
+
 # -- preparing the call: our callback, and what the training is planned to be ---------------------
 def _plan_for(rounds, early_stopping_rounds, callbacks) -> _Plan:
     stopping = bool(early_stopping_rounds) or any(map(_is_early_stopping, callbacks))

@@ -95,6 +95,20 @@ class StoreReader:
         for row in rows:
             row["exports"] = states.get(row["id"], {})
 
+    def attach_params(self, rows: list[dict]) -> list[dict]:
+        """Give run summaries their params (a search's candidates, listed on its page)."""
+        by_id = {row["id"]: row for row in rows}
+        for row in rows:
+            row["params"] = {}
+        ids = list(by_id)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            for run_id, key, value in self._conn.execute(
+                    f"SELECT run_id, key, value FROM params WHERE run_id IN ({','.join('?' * len(chunk))})"
+                    " ORDER BY key", chunk):
+                by_id[run_id]["params"][key] = stored_value(value)
+        return rows
+
     def count_runs(self, experiment: str | None = None) -> int:
         if experiment is None:
             return self._conn.execute("SELECT count(*) FROM runs").fetchone()[0]

@@ -18,7 +18,7 @@ from starlette.staticfiles import StaticFiles
 
 from autotrack.stores.local import StoreError, dumps
 from autotrack.stores.reader import RunNotFound, StoreReader
-from autotrack.terminal import duration, number, seconds, short_time, text
+from autotrack.terminal import duration, long_time, number, seconds, short_time, text
 from autotrack.ui import pages
 from autotrack.ui.queries import STATUSES, RunsQuery, open_store, runs_page
 
@@ -57,7 +57,8 @@ def _templates() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True))
     # tojson writes <script type="application/json"> blocks: NaN and infinity become null there.
     env.policies["json.dumps_function"] = lambda value, **_: dumps(value)
-    env.filters.update(number=number, duration=duration, seconds=seconds, short_time=short_time, text=text)
+    env.filters.update(number=number, duration=duration, seconds=seconds, short_time=short_time, long_time=long_time,
+                       text=text)
     env.globals.update(statuses=STATUSES, plotly_js=f"/static/plotly-basic-{PLOTLY_JS_VERSION}.min.js")
     return env
 
@@ -95,7 +96,7 @@ class _Dashboard:
     def run(self, request):
         with self._reader() as reader:
             run = self._get_run(reader, request.path_params["run_id"])
-            children = reader.runs(parent_id=run["id"]) if run["children"] else []
+            children = reader.attach_params(reader.runs(parent_id=run["id"])) if run["children"] else []
         return self._html("run.html", run=run, view=pages.run_view(run, children))
 
     def api_run(self, request):

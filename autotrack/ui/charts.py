@@ -32,7 +32,7 @@ def curve_figures(history: dict[str, list]) -> list[dict]:
             traces.append({"type": "scatter", "mode": "lines", "name": label(key),
                            "x": [point[0] for point in points], "y": [finite(point[1]) for point in points],
                            "line": {"dash": _DASH[role(key)]}})
-        figures.append({"title": group["title"], "data": traces, "layout": _curve_layout(group["title"])})
+        figures.append({"title": group["title"], "data": traces, "layout": _curve_layout(group["title"], traces)})
     return figures
 
 
@@ -89,12 +89,18 @@ def overlaid_curve_figures(runs: list[dict]) -> list[dict]:
                                    "x": [point[0] for point in points],
                                    "y": [finite(point[1]) for point in points],
                                    "line": {"dash": _DASH[role(key)], "color": color}})
-        figures.append({"title": title, "data": traces, "layout": _curve_layout(title)})
+        figures.append({"title": title, "data": traces, "layout": _curve_layout(title, traces)})
     return figures
 
 
-def _curve_layout(title: str) -> dict:
-    return {"title": {"text": label(title)}, "xaxis": {"title": {"text": "step"}}}
+def _curve_layout(title: str, traces: list[dict]) -> dict:
+    """Steps (epochs, iterations) are whole numbers: plotly's own ticks for a short run would
+    be 0, 0.5, 1, ..., so up to 10 steps get a tick per step, longer runs integer-formatted ones."""
+    last = max((max(trace["x"], default=0) for trace in traces), default=0)
+    axis = {"title": {"text": "step"}, "tickformat": "d"}
+    if last <= 10:
+        axis.update(tickmode="linear", tick0=0, dtick=1)
+    return {"title": {"text": label(title)}, "xaxis": axis}
 
 
 def run_name(run: dict) -> str:

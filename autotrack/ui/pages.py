@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 
 from autotrack.curves import downsample
-from autotrack.terminal import duration, flat, number, text
+from autotrack.terminal import duration, flat, long_time, number, text
 from autotrack.ui.charts import (CURVE_POINTS, curve_figures, importance_figures, metric_bar_figures,
                                  overlaid_curve_figures)
 
 CHILD_METRIC_COLUMNS = 4
+CHILD_PARAM_COLUMNS = 6
 
 
 def metric_rows(history: dict[str, list], goals: dict | None = None) -> list[dict]:
@@ -35,6 +36,7 @@ def live_view(run: dict) -> dict:
             "history": {key: downsample(points, CURVE_POINTS) for key, points in run["history"].items()},
             "points": {key: len(points) for key, points in run["history"].items()},
             "duration_text": duration(run["duration_s"]),
+            "end_time_text": long_time(run.get("end_time")) or "",
             "charts": curve_figures(run["history"]),
             "metric_rows": metric_rows(run["history"], run.get("goals"))}
 
@@ -45,6 +47,8 @@ def run_view(run: dict, children: list[dict]) -> dict:
     for child in children:
         for key in child["metrics"]:
             child_keys[key] = child_keys.get(key, 0) + 1
+    metric_columns = sorted(child_keys, key=lambda key: (-child_keys[key], key))[:CHILD_METRIC_COLUMNS]
+    children, ranked_by = _best_first(children, metric_columns)
     return {
         "metric_rows": metric_rows(run["history"], run.get("goals")),
         "curves": curve_figures(run["history"]),
@@ -53,9 +57,33 @@ def run_view(run: dict, children: list[dict]) -> dict:
         "context": context_rows(run["context"]),
         "packages": sorted((run["context"].get("packages") or {}).items()),
         "children": children,
-        "child_metrics": sorted(child_keys, key=lambda key: (-child_keys[key], key))[:CHILD_METRIC_COLUMNS],
+        "children_by": ranked_by,
+        "child_params": _varied_params(children),
+        "child_metrics": metric_columns,
         "params": [(key, text(value)) for key, value in run["params"].items()],
     }
+
+
+def _best_first(children: list[dict], metric_keys: list[str]) -> tuple[list[dict], str | None]:
+    """A search's candidates by rank (`rank_test_score`: 1 first), as scikit-learn ranks them;
+    other children as they came."""
+    ranks = [key for key in metric_keys if key.startswith("rank_")]
+    if not ranks:
+        ranks = [key for key in {key for child in children for key in child["metrics"]} if key.startswith("rank_")]
+    if not ranks:
+        return children, None
+    key = sorted(ranks)[0]
+    ranked = sorted(children, key=lambda child: (child["metrics"].get(key) is None, child["metrics"].get(key) or 0))
+    return ranked, key
+
+
+def _varied_params(children: list[dict]) -> list[str]:
+    """The params whose values differ among the children: what a search tuned."""
+    values: dict[str, set] = {}
+    for child in children:
+        for key, value in child.get("params", {}).items():
+            values.setdefault(key, set()).add(text(value))
+    return sorted(key for key, seen in values.items() if len(seen) > 1)[:CHILD_PARAM_COLUMNS]
 
 
 def context_rows(context: dict) -> list[tuple[str, str]]:
@@ -79,12 +107,32 @@ def context_rows(context: dict) -> list[tuple[str, str]]:
         rows.append(("argv", " ".join(text(arg) for arg in context["argv"])))
     for key, value in (context.get("env") or {}).items():
         rows.append((f"env {key}", text(value)))
+    notebook = context.get("notebook")
+    if isinstance(notebook, dict):
+        rows.append(("notebook", f"{notebook.get('path') or '(unknown path)'}, {notebook.get('cells')} cells run"
+                                 " (their code: executed_cells.ipynb)"))
+    process = context.get("process")
+    if isinstance(process, dict):
+        rows.append(("process", _process_text(process)))
     known = {"git", "python", "platform", "machine", "host", "user", "pid", "cwd", "script", "module",
-             "argv", "env", "packages"}
+             "argv", "env", "packages", "notebook", "process"}
     for key, value in context.items():  # sections added by plugins
         if key not in known:
             rows.append((key, text(value)))
     return rows
+
+
+def _process_text(process: dict) -> str:
+    """`failed at 2026-12-03 13:01:15 UTC after this run: OSError: disk full`."""
+    from datetime import datetime, timezone
+
+    outcome = process.get("outcome") or "unknown"
+    ended = process.get("ended")
+    when = ""
+    if isinstance(ended, (int, float)):
+        when = " at " + (long_time(datetime.fromtimestamp(ended, timezone.utc).isoformat()) or "")
+    error = f": {process['error']}" if process.get("error") else ""
+    return f"the script {outcome}{when}{error}"
 
 
 def compare_view(comparison: dict, runs: list[dict]) -> dict:

@@ -285,8 +285,9 @@ def untracked(trained, tmp_path_factory) -> Outcome:
 def varied(tmp_path_factory) -> Outcome:
     outcome = Outcome(tmp_path_factory.mktemp("keras_varied"), script(DATA, VARIED, PRINT))
     names = [run["name"] for run in outcome.runs]
+    # The second Sequential fit is named with what differs from the first (epochs, batch_size).
     assert names == ["Functional", "Subclassed", "WithOwnFit", "Sequential", "evaluate(Sequential)",
-                     "Sequential"]
+                     "Sequential epochs=3 batch_size=32"]
     return outcome
 
 
@@ -294,7 +295,7 @@ def varied(tmp_path_factory) -> Outcome:
 def explicit(tmp_path_factory) -> Outcome:
     code = script(LAZY_IMPORT, DATA, EXPLICIT_THEN_ENABLE, PRINT)
     outcome = Outcome(tmp_path_factory.mktemp("keras_explicit"), code, tracked=False)
-    assert [run["name"] for run in outcome.runs] == ["Sequential"] * 3
+    assert [run["name"] for run in outcome.runs] == ["Sequential", "Sequential", "Sequential epochs=1"]
     return outcome
 
 

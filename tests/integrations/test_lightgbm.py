@@ -120,12 +120,12 @@ def artifact_path(run: dict, name: str) -> str:
 def trained(tmp_path_factory):
     directory = tmp_path_factory.mktemp("train")
     truth = printed(run_in(directory, script(DATA, TRAIN)))
-    return directory, truth, the_run(directory / "store", "lightgbm.train")
+    return directory, truth, the_run(directory / "store", "lightgbm.train(binary)")
 
 
 def test_train_is_one_finished_run_named_after_the_function(trained):
     directory, _, run = trained
-    assert [r["name"] for r in stored_runs(directory / "store")] == ["lightgbm.train"]
+    assert [r["name"] for r in stored_runs(directory / "store")] == ["lightgbm.train(binary)"]
     assert run["status"] == "finished" and run["source"] == "auto"
 
 
@@ -194,7 +194,9 @@ def test_a_dataset_trained_on_again_after_lightgbm_freed_its_data_keeps_its_fing
             lgb.train({**PARAMS, "num_leaves": leaves}, data, num_boost_round=3)
         assert data.data is None
     """))
-    first, second = [run for run in stored_runs(store) if run["name"] == "lightgbm.train"]
+    first, second = stored_runs(store)
+    # The second run of a name says what differs from the first.
+    assert (first["name"], second["name"]) == ("lightgbm.train(binary)", "lightgbm.train(binary) num_leaves=15")
     assert first["datasets"][0]["fingerprint"] is not None
     assert [d["fingerprint"] for d in second["datasets"]] == [d["fingerprint"] for d in first["datasets"]]
     compared = cli("compare", first["id"], second["id"], "--json")
@@ -245,7 +247,7 @@ def test_cv_records_mean_and_stdv_per_iteration_and_the_folds(run_script, store)
                                           for kind in ("gain", "split")}}))
     """))
     truth = printed(result)
-    run = the_run(store, "lightgbm.cv")
+    run = the_run(store, "lightgbm.cv(binary)")
     best = truth["best_iteration"]
     means, stdvs = history_values(run, "valid.binary_logloss.mean"), history_values(run, "valid.binary_logloss.stdv")
     # cv() cuts its results at the best iteration; the run keeps the rounds after it that were trained.
@@ -330,7 +332,7 @@ def test_a_learning_rate_schedule_keeps_the_rate_set_and_records_each_iterations
         print(json.dumps({"rates": rates}))
     """))
     rates = printed(result)["rates"]
-    run = the_run(store, "lightgbm.train")
+    run = the_run(store, "lightgbm.train(binary)")
     assert run["params"]["learning_rate"] == 0.4  # what the user set, not the last iteration's
     assert history_values(run, "schedule.learning_rate") == pytest.approx(rates)
     assert run["tags"]["schedule"] == "learning_rate" and run["goals"]["schedule.learning_rate"] == "none"
@@ -378,7 +380,7 @@ def test_enable_after_import_tracks_changes_no_result_and_disable_restores_the_o
     """), tracked=False)
     outcome = printed(result)
     assert outcome == {"patched": [True] * 5, "restored": [True] * 5, "same_model": True, "same_predictions": True}
-    run = the_run(store, "lightgbm.train")  # the fits before enable() and after disable() made none
+    run = the_run(store, "lightgbm.train(binary)")  # the fits before enable() and after disable() made none
     assert len(history_values(run, "training.binary_logloss")) == 8
     assert run["timings"]["predict"]["count"] == 1
 
@@ -396,7 +398,7 @@ def test_enable_before_import_tracks_training(run_script, store):
         print(json.dumps({"imported_early": imported_early}))
     """), tracked=False)
     assert printed(result) == {"imported_early": False}
-    assert len(history_values(the_run(store, "lightgbm.train"), "training.binary_logloss")) == 5
+    assert len(history_values(the_run(store, "lightgbm.train(binary)"), "training.binary_logloss")) == 5
 
 
 def test_importing_the_integration_and_its_callback_does_not_import_lightgbm():
@@ -426,7 +428,7 @@ def test_users_exception_in_training_propagates_unchanged_and_the_run_fails(run_
             print(json.dumps({"type": type(error).__qualname__, "message": str(error)}))
     """))
     assert printed(result) == {"type": "Exploding", "message": "boom at iteration 2"}
-    run = the_run(store, "lightgbm.train")
+    run = the_run(store, "lightgbm.train(binary)")
     assert run["status"] == "failed"
     assert run["error"] == "Exploding: boom at iteration 2"
     assert run["timings"]["fit_s"] > 0
@@ -495,11 +497,11 @@ def test_explicit_callback_with_autotrack_enabled_gives_one_run_and_no_duplicate
             X, y, eval_set=[(X, y)], callbacks=[AutotrackCallback()])
     """))
     runs = stored_runs(store)
-    assert sorted(r["name"] for r in runs) == ["LGBMClassifier", "lightgbm.train"]
+    assert sorted(r["name"] for r in runs) == ["LGBMClassifier", "lightgbm.train(binary)"]
     for run in runs:
         counts = points_per_key_and_step(store, run["id"])
         assert counts and set(counts.values()) == {1}, run["name"]
-    train = the_run(store, "lightgbm.train")
+    train = the_run(store, "lightgbm.train(binary)")
     assert train["tags"]["early_stopping"] == "fired"
     steps = len(history_values(train, "valid_1.binary_logloss"))
     assert train["metrics"]["best_iteration"] == steps - 3

@@ -85,7 +85,7 @@ def test_train_records_params_history_importances_timings_data_and_predict_laten
                           "tree_params": config["gradient_booster"]["tree_train_param"]}))
     """))
     truth = printed(result)
-    run = one_run(store, name="xgboost.train")
+    run = one_run(store, name="xgboost.train(binary:logistic)")
     assert (run["status"], run["source"]) == ("finished", "auto")
     assert run["tags"] == {"model.class": "xgboost.core.Booster", "early_stopping": "off"}
     assert_history(run, truth["history"])
@@ -172,7 +172,7 @@ def test_cv_records_mean_and_std_per_iteration(run_script, store):
         print(json.dumps({"table": table.to_dict(orient="list"), "stopped_rows": len(stopped)}))
     """))
     truth = printed(result)
-    run = one_run(store, name="xgboost.cv", params_num_boost_round=5)
+    run = one_run(store, name="xgboost.cv(binary:logistic)", params_num_boost_round=5)
     assert (run["params"]["cv.nfold"], run["params"]["cv.seed"], run["params"]["cv.shuffle"]) == (3, 1, True)
     assert run["params"]["max_depth"] == 3  # resolved from the first fold's booster
     assert run["timings"]["iterations"] == 5
@@ -183,7 +183,8 @@ def test_cv_records_mean_and_std_per_iteration(run_script, store):
         assert stored == [[step, pytest.approx(value, rel=1e-12)] for step, value in enumerate(values)]
     assert len(run["history"]) == len(truth["table"]) == 8
 
-    stopped = one_run(store, name="xgboost.cv", params_num_boost_round=300)
+    # The second run of a name says what differs from the first.
+    stopped = one_run(store, name="xgboost.cv(binary:logistic) num_boost_round=300 early_stopping_rounds=2")
     assert stopped["tags"]["early_stopping"] == "fired"
     # cv keeps its table up to the best iteration; the history has every iteration it ran.
     assert stopped["metrics"]["best_iteration"] == truth["stopped_rows"] - 1
@@ -239,7 +240,7 @@ def test_model_artifacts_and_pickles_load_without_autotrack_and_predict_the_same
         with open("models.pkl", "wb") as handle:
             pickle.dump((booster, classifier), handle)
     """))
-    booster_run = one_run(store, name="xgboost.train")
+    booster_run = one_run(store, name="xgboost.train(binary:logistic)")
     classifier_run = one_run(store, name="XGBClassifier")
     paths = {}
     for key, run in (("booster", booster_run), ("classifier", classifier_run)):
@@ -350,7 +351,8 @@ def test_enable_before_importing_xgboost(run_script, store):
                   verbose_eval=False)
         print(json.dumps(history))
     """, tracked=False)
-    assert_history(one_run(store, name="xgboost.train"), printed(result))
+    # No objective given: XGBoost's default names the run.
+    assert_history(one_run(store, name="xgboost.train(reg:squarederror)"), printed(result))
 
 
 def test_enable_after_import_then_disable_restores_and_tracking_never_changes_results(run_script, store):
@@ -386,8 +388,8 @@ def test_enable_after_import_then_disable_restores_and_tracking_never_changes_re
     truth = printed(result)
     assert truth["patched"] == truth["restored"] == [True] * 6
     assert truth["tracked"] == truth["untracked"]
-    assert sorted(run["name"] for run in stored_runs(store)) == ["XGBClassifier", "xgboost.train"]
-    assert_history(one_run(store, name="xgboost.train"), truth["tracked"]["history"])
+    assert sorted(run["name"] for run in stored_runs(store)) == ["XGBClassifier", "xgboost.train(binary:logistic)"]
+    assert_history(one_run(store, name="xgboost.train(binary:logistic)"), truth["tracked"]["history"])
 
 
 def test_users_exception_in_training_propagates_unchanged_and_the_run_fails(run_script, store):
@@ -407,7 +409,7 @@ def test_users_exception_in_training_propagates_unchanged_and_the_run_fails(run_
             print(json.dumps({"type": type(exc).__name__, "message": str(exc)}))
     """))
     assert printed(result) == {"type": "ValueError", "message": "objective exploded at 3"}
-    run = one_run(store, name="xgboost.train")
+    run = one_run(store, name="xgboost.train(custom)")  # obj=: the user's own objective
     assert (run["status"], run["error"]) == ("failed", "ValueError: objective exploded at 3")
     assert [step for step, _ in run["history"]["eval.logloss"]] == [0, 1, 2]  # recorded as it trained
     assert run["params"]["obj"] == "__main__.objective"
@@ -467,11 +469,11 @@ def test_explicit_callback_with_autotrack_enabled_makes_one_run_without_duplicat
     truth = printed(result)
     assert truth["same_list"]
     runs = stored_runs(store)
-    assert sorted(run["name"] for run in runs) == ["XGBClassifier", "xgboost.train"]
+    assert sorted(run["name"] for run in runs) == ["XGBClassifier", "xgboost.train(binary:logistic)"]
     for run in runs:
         points = Counter((key, step) for key, history in run["history"].items() for step, _ in history)
         assert points and max(points.values()) == 1, run["name"]
-    train = one_run(store, name="xgboost.train")
+    train = one_run(store, name="xgboost.train(binary:logistic)")
     assert train["tags"]["early_stopping"] == "fired"  # the core told the user's callback the plan
     assert len(train["history"]["eval.logloss"]) == train["timings"]["iterations"] == truth["booster_rounds"]
     assert [artifact["name"] for artifact in train["artifacts"]] == ["model.ubj"]

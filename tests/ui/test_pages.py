@@ -30,6 +30,13 @@ def by_name(runs: list[dict], name: str) -> list[dict]:
     return [run for run in runs if run["name"] == name]
 
 
+def boosters(runs: list[dict]) -> list[dict]:
+    """The two lightgbm.train runs: the second is named with the param that differs from the first."""
+    found = by_name(runs, "lightgbm.train(binary)") + by_name(runs, "lightgbm.train(binary) num_leaves=15")
+    assert len(found) == 2, [run["name"] for run in runs]
+    return found
+
+
 # -- runs page --------------------------------------------------------------------------------------
 def test_runs_page_lists_the_runs_that_autotrack_runs_lists(dashboard, page, listed_runs, screenshot):
     page.goto(dashboard.url)
@@ -125,8 +132,7 @@ def test_param_and_metric_columns_are_added_and_removed(dashboard, page, trained
 # -- run page ---------------------------------------------------------------------------------------
 def test_run_page_shows_params_learning_curves_and_importances(dashboard, page, trained_store, listed_runs,
                                                               screenshot, plotly_traces):
-    run = min((r for r in full_runs(trained_store, listed_runs) if r["name"] == "lightgbm.train"),
-              key=lambda r: r["params"]["num_leaves"])
+    run = min(full_runs(trained_store, boosters(listed_runs)), key=lambda r: r["params"]["num_leaves"])
     page.goto(f"{dashboard.url}runs/{run['id']}")
     params = dict(zip(page.locator("#params-table tbody th").all_inner_texts(),
                       page.locator("#params-table tbody td").all_inner_texts()))
@@ -146,7 +152,42 @@ def test_run_page_shows_params_learning_curves_and_importances(dashboard, page, 
     assert len(charts) == len(kinds)
     for chart, (kind, values) in zip(charts, kinds.items()):
         assert set(chart[0]["y"]) == set(values) == {"age", "income", "height", "weight"}
+    # Steps are whole numbers: so are the axis ticks.
+    ticks = page.locator("#curves .xtick text").evaluate_all("(texts) => texts.map((t) => t.textContent)")
+    assert ticks and all(re.fullmatch(r"\d+", tick) for tick in ticks), ticks
     screenshot(page, "run")
+
+
+def test_a_search_page_lists_its_candidates_best_first_with_the_tuned_param(dashboard, page, trained_store,
+                                                                              listed_runs):
+    (search,) = by_name(listed_runs, "GridSearchCV(RandomForestClassifier)")
+    children = [run for run in full_runs(trained_store, listed_runs) if run["parent_id"] == search["id"]]
+    page.goto(f"{dashboard.url}runs/{search['id']}")
+    table = page.locator("#children")
+    headings = table.locator("thead th").all_inner_texts()
+    assert "max_depth" in headings  # the tuned param; the others are the same for every candidate
+    assert "n_estimators" not in headings
+    shown = [row.locator("td").all_inner_texts() for row in table.locator("tbody tr").all()]
+    ranks = [row[headings.index("rank_test_score")] for row in shown]
+    assert ranks == sorted(ranks, key=float) and ranks[0] == "1"
+    by_id = {child["id"][:8]: child for child in children}
+    assert [row[headings.index("max_depth")] for row in shown] == [
+        text(by_id[row[0]]["params"]["max_depth"]) for row in shown]
+    assert "best first by rank_test_score" in page.locator("#summary h3").inner_text()
+
+
+def test_times_are_local_and_the_scripts_outcome_is_readable(dashboard, page, trained_store, listed_runs):
+    from autotrack.terminal import long_time
+
+    run = full_runs(trained_store, boosters(listed_runs))[0]
+    page.goto(f"{dashboard.url}runs/{run['id']}")
+    summary = dict(zip(page.locator("#summary table.facts th").all_inner_texts(),
+                       page.locator("#summary table.facts td").all_inner_texts()))
+    assert summary["started"] == long_time(run["start_time"])  # as `autotrack runs` and show say
+    context = dict(zip(page.locator("#context table.kv > tbody > tr > th").all_inner_texts(),
+                       page.locator("#context table.kv > tbody > tr > td").all_inner_texts()))
+    assert context["process"].startswith("the script finished at ")
+    assert "{" not in context["process"]
 
 
 def test_an_artifact_link_downloads_the_stored_file(dashboard, page, trained_store, listed_runs):
@@ -178,14 +219,19 @@ def test_an_unknown_run_is_a_404_page_with_a_message(dashboard, page):
 # -- compare page -----------------------------------------------------------------------------------
 def test_compare_selected_runs_shows_the_differing_param_and_overlaid_curves(dashboard, page, listed_runs,
                                                                              screenshot, plotly_traces):
-    boosters = by_name(listed_runs, "lightgbm.train")
+    compared = boosters(listed_runs)
     page.goto(dashboard.url)
-    for run in boosters:
+    for run in compared:
         page.check(f'#runs tr[data-run-id="{run["id"]}"] input.select-run')
     page.click("#compare-button")
     page.wait_for_url(re.compile(r"/compare\?runs="))
     shown_order = page.locator("#compared-runs thead th a").all_inner_texts()
-    assert sorted(shown_order) == sorted(run["id"][:8] for run in boosters)
+    assert sorted(shown_order) == sorted(run["id"][:8] for run in compared)
+    # Every row of every table has one cell per heading: values stand under their run.
+    for table in page.locator("main table.compare").all():
+        width = len(table.locator("thead th").all())
+        for row in table.locator("tbody tr").all():
+            assert len(row.locator("th, td").all()) == width
 
     rows = {row.locator("th").inner_text(): row.locator("td").all_inner_texts()
             for row in page.locator("#params-differ tbody tr").all()}
@@ -195,7 +241,7 @@ def test_compare_selected_runs_shows_the_differing_param_and_overlaid_curves(das
 
     metrics = {row.locator("th").inner_text(): row.locator("td.num") for row in
                page.locator("#metrics-compare tbody tr").all()}
-    aucs = [next(run for run in boosters if run["id"].startswith(run_id))["metrics"]["valid.auc"]
+    aucs = [next(run for run in compared if run["id"].startswith(run_id))["metrics"]["valid.auc"]
             for run_id in shown_order]
     best = [index for index, value in enumerate(aucs) if value == max(aucs)]
     cells = metrics["valid.auc"]
@@ -205,7 +251,9 @@ def test_compare_selected_runs_shows_the_differing_param_and_overlaid_curves(das
     charts = plotly_traces(page, "#curves")
     auc = next(chart for chart in charts if any(trace["name"].endswith("valid.auc") for trace in chart))
     assert sorted(trace["name"] for trace in auc) == sorted(
-        f"{run_id} lightgbm.train {key}" for run_id in shown_order for key in ("training.auc", "valid.auc"))
+        f"{run_id} {name} {key}" for run_id, name in zip(shown_order, (
+            next(run["name"] for run in compared if run["id"].startswith(run_id)) for run_id in shown_order))
+        for key in ("training.auc", "valid.auc"))
     screenshot(page, "compare")
 
 
@@ -218,7 +266,7 @@ def test_compare_with_fewer_than_two_runs_says_so(dashboard, page, listed_runs):
 # -- hostile text -----------------------------------------------------------------------------------
 def test_a_run_named_with_html_is_shown_as_text_everywhere(dashboard, page, listed_runs, screenshot):
     (hostile,) = by_name(listed_runs, HOSTILE)
-    other = by_name(listed_runs, "lightgbm.train")[0]
+    other = boosters(listed_runs)[0]
     for path in ("", f"runs/{hostile['id']}", f"compare?runs={hostile['id']},{other['id']}",
                  f"?filter=name~{'%3Cscript'}&params=note"):
         page.goto(dashboard.url + path)

@@ -109,7 +109,7 @@
       fillMetrics(run.metric_rows);
       setField("status", run.status);
       document.querySelectorAll('[data-field="status"]').forEach((badge) => { badge.className = "badge " + run.status; });
-      setField("end_time", run.end_time || "");
+      setField("end_time", run.end_time_text || "");
       setField("duration", run.duration_text);
       setField("error", run.error || "");
       if (run.error) document.querySelector('[data-field="error"]').closest("tr").hidden = false;
