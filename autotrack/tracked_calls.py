@@ -289,11 +289,16 @@ def note_predictions(result, run, data) -> None:
 
 def _predicted_by(value):
     """(run, id of the data predicted on) when `value` is, or is a view of (a column of
-    predict_proba's result), what a tracked model predicted last; else None."""
-    candidates = (value, getattr(value, "base", None))
+    predict_proba's result), what a tracked model predicted last; else None. A result that is
+    itself a view (XGBoost's predict_proba is a transposed stack) matches views of its base."""
+    candidates = [value]
+    base = getattr(value, "base", None)
+    if base is not None:
+        candidates.append(base)
     for result, run, data_id in reversed(PREDICTIONS):
+        owner = getattr(result, "base", None)
         for candidate in candidates:
-            if candidate is result:
+            if candidate is result or (owner is not None and candidate is owner):
                 return run, data_id
     return None
 
@@ -404,9 +409,11 @@ def _name_of_id(frame, object_id: int | None) -> str | None:
     if frame is None or object_id is None:
         return None
     try:
-        for name, candidate in frame.f_locals.items():
-            if id(candidate) == object_id and not name.startswith("_"):
-                return name
+        # The globals too: a comprehension at a script's top level sees X_test only there.
+        for names in (frame.f_locals, frame.f_globals):
+            for name, candidate in names.items():
+                if id(candidate) == object_id and not name.startswith("_"):
+                    return name
     except Exception:  # exotic frames (C-level callers) have nothing to offer
         return None
     return None

@@ -76,12 +76,15 @@ def autotrack_model_params(model, call):
 @hookimpl
 def autotrack_run_name(model, call):
     """`lightgbm.train(binary)`: the training function and the objective (LightGBM's default,
-    `regression`, when none is given), so that a script's several trainings read apart."""
+    `regression`, when none is given), so that a script's several trainings read apart; `, continued`
+    when it goes on from a model (`init_model=`)."""
     if model is not None or not _is_engine_call(call):
         return None
-    params = canonical_params(dict(_arguments(call).get("params") or {}))
+    arguments = _arguments(call)
+    params = canonical_params(dict(arguments.get("params") or {}))
     objective = params.get("objective", "regression")
-    return f"{call.target.run_name}({objective if isinstance(objective, str) else 'custom'})"
+    continued = ", continued" if arguments.get("init_model") is not None else ""  # from a model
+    return f"{call.target.run_name}({objective if isinstance(objective, str) else 'custom'}{continued})"
 
 
 @hookimpl

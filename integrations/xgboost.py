@@ -209,7 +209,7 @@ def autotrack_model_params(model, call):
 @hookimpl
 def autotrack_run_name(model, call):
     """`xgboost.train(binary:logistic)`: the training function and the objective (XGBoost's
-    default, `reg:squarederror`, when none is given)."""
+    default, `reg:squarederror`, when none is given); `, continued` when it goes on from a model."""
     function = _training_function(call) if model is None else None
     if function is None:
         return None
@@ -217,7 +217,8 @@ def autotrack_run_name(model, call):
     objective = canonical_params(_params_dict(arguments.get("params"))).get("objective", "reg:squarederror")
     if arguments.get("obj") is not None:
         objective = "custom"
-    return f"{RUN_NAMES[function]}({objective if isinstance(objective, str) else 'custom'})"
+    continued = ", continued" if arguments.get("xgb_model") is not None else ""  # from a model
+    return f"{RUN_NAMES[function]}({objective if isinstance(objective, str) else 'custom'}{continued})"
 
 
 # -- preparing the call: our callback, and what the training is planned to be ---------------------
