@@ -33,7 +33,10 @@ def show(cli, run_id: str) -> dict:
 
 
 def runs_named(cli, name: str) -> list[dict]:
-    return [show(cli, run["id"]) for run in all_runs(cli) if run["name"] == name]
+    """The runs of `name`, including those named after it with the params that differ from the
+    previous one (`LogisticRegression C=2.0`)."""
+    return [show(cli, run["id"]) for run in all_runs(cli)
+            if run["name"] == name or run["name"].startswith(name + " ")]
 
 
 def untracked_env() -> dict:

@@ -77,7 +77,9 @@ def test_experiment_reports_its_top_level_runs(cli, trained, tmp_path):
     folded = [e.attrs["id"] for e in page.find("details") if "run" in (e.attrs.get("class") or "").split()]
     assert folded == [f"run-{run_id[:12]}" for run_id in reversed(trained.lightgbm_ids)]  # newest first
     cli("report", "--experiment", "lgb_train", "--top", "1", "-o", str(path), env=trained.env())
-    assert f"Run lightgbm.train {trained.lightgbm_ids[1][:8]}" in path.read_text()  # one run: no comparison
+    newest = cli("show", trained.lightgbm_ids[1], "--json", env=trained.env())
+    assert newest["name"].startswith("lightgbm.train(binary) ")  # named by what differs from the first
+    assert f"Run {newest['name']} {trained.lightgbm_ids[1][:8]}" in path.read_text()  # one run: no comparison
 
 
 def test_best_picks_the_run_best_at_the_metric(cli, trained, tmp_path):
