@@ -51,9 +51,7 @@ class Session:
         self._latency: list[tuple[str, str, Any]] = []
         self._open_runs: dict[str, Run] = {}
         self.process_runs: list[Run] = []  # this process's top-level runs: process_outcome.py
-        from autotrack.run_names import SiblingNames
-
-        self.sibling_names = SiblingNames()
+        self._sibling_names = None  # run_names.SiblingNames, made with the first automatic run
         self._last_run: contextvars.ContextVar[Run | None] = contextvars.ContextVar(
             "autotrack_last_run", default=None)
         self._lock = threading.RLock()
@@ -340,7 +338,11 @@ class Session:
         model_name = None
         with guard("the autotrack_run_name hook"):
             model_name = self.plugins.hook.autotrack_run_name(model=call.model, call=call)
-        return self.sibling_names.name(_run_name(call, model_name), params)
+        if self._sibling_names is None:
+            from autotrack.run_names import SiblingNames  # not at start-up: it imports the params code
+
+            self._sibling_names = SiblingNames()
+        return self._sibling_names.name(_run_name(call, model_name), params)
 
     def _prepare(self, tracked: Tracked) -> None:
         with guard("the autotrack_prepare_call hook"):
