@@ -119,10 +119,12 @@ def autotrack_model_snapshot(model: Any, call: Call) -> Callable[[], Any] | None
 
 
 @hookspec(firstresult=True)
-def autotrack_training_metrics(model: Any, X: Any, y: Any) -> dict[str, float] | None:
+def autotrack_training_metrics(model: Any, X: Any, y: Any, call: Call) -> dict[str, float] | None:
     """Called on the background thread after an outermost fit, with a bounded sample of the
     training data (see `metrics_sample_rows`); `model` is the snapshot of the fitted model when an
-    `autotrack_model_snapshot` answered. Return metric name -> value; the core stores them as
+    `autotrack_model_snapshot` answered; `call.notes` holds what plugins noted on the training
+    thread (the user's thread-local settings, to apply here). The thread runs native code on one
+    OpenMP thread at low priority (background.py). Return metric name -> value; the core stores them as
     `training_<name>` (never a framework's `<eval set>.<metric>` name). First non-None answer wins.
     Never called when y is None. A metric that is undefined for the data is left out, not NaN.
     """

@@ -70,13 +70,13 @@ class Session:
     @property
     def writer(self) -> Writer:
         if self._writer is None:
-            from autotrack.tracked_calls import mark_thread_internal
+            from autotrack.background import start_writer_thread
             from autotrack.writer import Writer
 
             with self._lock:
                 if self._writer is None:
                     self._writer = Writer(self._write, on_idle=self._latency_records,
-                                          on_thread_start=mark_thread_internal)
+                                          on_thread_start=start_writer_thread)
         return self._writer
 
     def configure_settings(self, overrides: dict | None = None) -> config.Settings:
@@ -404,7 +404,7 @@ class Session:
                 call.snapshot = hook.autotrack_model_snapshot(model=model, call=call)
         if wants_metrics:
             with guard("sampling the training data"):
-                self._queue_training_metrics(run, model, call.data.get("X"), y, call.snapshot)
+                self._queue_training_metrics(run, model, call.data.get("X"), y, call)
         if settings.log_models and call.target.kind == "fit":
             with guard("the autotrack_model_artifact hook"):
                 artifact = hook.autotrack_model_artifact(model=model, call=call)
@@ -448,7 +448,7 @@ class Session:
     def _leave_tracked_call(self, run: Run) -> None:
         self.close_context(run)
 
-    def _queue_training_metrics(self, run: Run, model, X, y, snapshot=None) -> None:
+    def _queue_training_metrics(self, run: Run, model, X, y, call: Call) -> None:
         from autotrack.capture.sampling import evenly_spaced_rows
         from autotrack.writer import Job
 
@@ -457,6 +457,8 @@ class Session:
         if X_sample is None or y_sample is None:
             return  # data of a kind we cannot sample: no training metrics, the rest is recorded
 
+        snapshot = call.snapshot
+
         def compute():
             if snapshot is not None:
                 fitted = snapshot()  # the model as fit returned it, whatever was done to it since
@@ -464,7 +466,11 @@ class Session:
                 fitted = model
             else:
                 return  # refit since, and no snapshot: these metrics would describe another model
-            metrics = self.plugins.hook.autotrack_training_metrics(model=fitted, X=X_sample, y=y_sample)
+            from autotrack.background import NATIVE_THREADS
+
+            NATIVE_THREADS.limit()
+            metrics = self.plugins.hook.autotrack_training_metrics(model=fitted, X=X_sample, y=y_sample,
+                                                                   call=call)
             if metrics:
                 run.log_metrics({f"training_{name}": value for name, value in metrics.items()}, step=0)
 

@@ -23,11 +23,13 @@ if TYPE_CHECKING:
 class Call:
     """What hooks learn about the tracked call: the target, the instance, the arguments and the model.
 
-    `autotrack_prepare_call` may replace `args`/`kwargs` (the original is called with them) and
-    append undo functions to `cleanups`, which run once the original returns or raises.
+    `autotrack_prepare_call` may replace `args`/`kwargs` (the original is called with them),
+    append undo functions to `cleanups`, which run once the original returns or raises, and keep
+    what later hooks need in `notes`.
     """
 
-    __slots__ = ("target", "instance", "args", "kwargs", "result", "data", "model", "cleanups", "snapshot")
+    __slots__ = ("target", "instance", "args", "kwargs", "result", "data", "model", "cleanups", "snapshot",
+                 "notes")
 
     def __init__(self, target, instance, args, kwargs):
         self.target, self.instance, self.args, self.kwargs = target, instance, args, kwargs
@@ -36,6 +38,9 @@ class Call:
         self.data = target.data_arguments(args, kwargs)
         self.model = target.model(instance, args, kwargs)
         self.cleanups: list = []
+        # What a plugin noted on the training thread for its own later hooks, background ones
+        # included (scikit-learn's thread-local config, applied when training metrics run).
+        self.notes: dict = {}
 
     def run_cleanups(self) -> None:
         for cleanup in reversed(self.cleanups):

@@ -301,22 +301,52 @@ def _feature_names(final, pipeline_names, count: int) -> list[str]:
 
 
 @hookimpl
-def autotrack_training_metrics(model, X, y):
+def autotrack_training_metrics(model, X, y, call):
     """Classifiers (binary or multiclass targets): accuracy, precision, recall, f1 (for two classes
     of the positive class `classes_[1]`, else weighted by class support), log_loss and roc_auc (one
     vs rest, macro) where predict_proba exists. Regressors: r2, rmse, mae, mape. Other targets
-    (multilabel, multi-output classification) get none rather than a wrong figure."""
+    (multilabel, multi-output classification) get none rather than a wrong figure. Computed under
+    the user's scikit-learn config as it was at the fit (`transform_output`, `assume_finite`, ...)."""
     if not _is_estimator(model) or not hasattr(model, "predict"):
         return None
+    from sklearn import config_context
     from sklearn.base import is_classifier, is_regressor
-    from sklearn.utils.multiclass import type_of_target
 
-    target = type_of_target(y)
-    if is_classifier(model):
-        return _classification_metrics(model, X, y) if target in ("binary", "multiclass") else None
-    if is_regressor(model):
-        return _regression_metrics(model, X, y) if target != "unknown" else None
+    with config_context(**(call.notes.get("sklearn.config") or {})):
+        target = _target_kind(y)
+        if is_classifier(model):
+            return _classification_metrics(model, X, y) if target in ("binary", "multiclass") else None
+        if is_regressor(model):
+            return _regression_metrics(model, X, y) if target != "unknown" else None
     return None
+
+
+def _target_kind(y) -> str:
+    """"binary", "multiclass", "continuous", "multioutput" or "unknown", as type_of_target says
+    for the targets that matter here, in numpy alone: type_of_target's `warnings.catch_warnings()`
+    would reset the user's record of warnings already shown, from this background thread."""
+    import numpy as np
+
+    try:
+        values = np.asarray(y)
+    except Exception:  # ragged or exotic: nothing to compute metrics on
+        return "unknown"
+    if values.ndim == 2 and values.shape[1] == 1:
+        values = values.ravel()
+    if values.ndim != 1 or values.size == 0:
+        return "multioutput" if values.ndim == 2 else "unknown"
+    if values.dtype.kind in "fc":
+        if not np.all(np.isfinite(values)):
+            return "unknown"
+        if np.any(values != np.round(values)):
+            return "continuous"
+    elif values.dtype.kind not in "biuOUSb":
+        return "unknown"
+    try:
+        classes = len(np.unique(values))
+    except TypeError:  # mixed types in an object array
+        return "unknown"
+    return "binary" if classes <= 2 else "multiclass"
 
 
 def _classification_metrics(model, X, y) -> dict:
@@ -533,8 +563,13 @@ def _record_fold_scores(run, call) -> None:
 
 @hookimpl
 def autotrack_prepare_call(call, run):
-    """scikit-learn 1.9's callbacks: what a `ScoringMonitor` set on the model (`set_callbacks`)
-    scores during this fit is recorded once the fit returns (see _record_monitor_scores)."""
+    """The user's scikit-learn config (`set_config` is thread-local) for the training metrics
+    computed on autotrack's thread; scikit-learn 1.9's callbacks: what a `ScoringMonitor` set on
+    the model (`set_callbacks`) scores during this fit is recorded once the fit returns."""
+    if call.target.kind == "fit" and _is_estimator(call.model):
+        from sklearn import get_config
+
+        call.notes["sklearn.config"] = get_config()
     monitors = [callback for callback in getattr(call.model, "_skl_callbacks", None) or ()
                 if callable(getattr(callback, "get_logs", None))]
     if monitors:

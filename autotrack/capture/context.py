@@ -90,11 +90,23 @@ def _selected_env() -> dict[str, str]:
     return redact_mapping(dict(sorted(selected.items())))
 
 
+def _platform() -> str:
+    """`Linux-6.1.0-x86_64-with-glibc2.36`, as platform.platform() says, without the processor
+    name: asking for it spawns `uname -p` through subprocess's PATH lookup, whose
+    `warnings.catch_warnings()` resets Python's record of the warnings already shown."""
+    if not hasattr(os, "uname"):
+        return platform.platform()  # Windows: no subprocess for it there
+    system = os.uname()
+    libc, version = platform.libc_ver()
+    text = f"{system.sysname}-{system.release}-{system.machine}"
+    return f"{text}-with-{libc}{version}" if libc else text
+
+
 def static_system_context() -> dict:
     """What cannot change while a process runs: interpreter, platform, host, user."""
     return {
         "python": _python_info(),
-        "platform": platform.platform(),
+        "platform": _platform(),
         "machine": platform.machine(),
         "host": socket.gethostname(),
         "user": _current_user(),
@@ -103,7 +115,7 @@ def static_system_context() -> dict:
 
 def system_context(static: dict | None = None) -> dict:
     """Describe who ran what, where: interpreter, platform, host, user, pid, redacted argv, cwd,
-    script, env. `static` is static_system_context() computed earlier (it spawns `uname`)."""
+    script, env. `static` is static_system_context() computed earlier (once per process)."""
     from autotrack.capture.notebook import kernel_shell
 
     in_kernel = kernel_shell() is not None

@@ -30,11 +30,23 @@ def _git_env() -> dict[str, str]:
     return env
 
 
+def _git_executable(env: dict[str, str]) -> str:
+    """git's absolute path. Given a bare `git`, subprocess looks it up with os.get_exec_path(),
+    whose `warnings.catch_warnings()` resets Python's record of the warnings already shown: the
+    user's once-only warnings would show again after each run."""
+    import shutil
+
+    path = shutil.which("git", path=env.get("PATH"))
+    if path is None:
+        raise _GitUnavailable
+    return os.path.abspath(path)
+
+
 def _run_git(args: list[str], cwd: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     """Run one short git command with captured output; raise _GitUnavailable if it cannot run or times out."""
     try:
         return subprocess.run(
-            ["git", *args],
+            [_git_executable(env), *args],
             cwd=cwd,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -91,7 +103,7 @@ def _tracked_diff(root: str, env: dict[str, str], keep_bytes: int) -> tuple[byte
     # Fixed a/ b/ prefixes (despite diff.noprefix / diff.mnemonicPrefix) keep the
     # stored diff applicable with a plain `git apply`.
     args = [
-        "git", "diff", "HEAD", "--no-color", "--no-ext-diff", "--no-textconv",
+        _git_executable(env), "diff", "HEAD", "--no-color", "--no-ext-diff", "--no-textconv",
         "--src-prefix=a/", "--dst-prefix=b/",
     ]
     try:

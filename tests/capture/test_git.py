@@ -230,7 +230,7 @@ def test_git_calls_are_lock_free_bounded_and_few(repo, monkeypatch):
     assert state["dirty"] and diff
     assert len(calls) <= 4
     for args, kwargs in calls:
-        assert args[0] == "git"
+        assert os.path.basename(args[0]) == "git" and os.path.isabs(args[0])  # no PATH lookup by subprocess
         assert kwargs["env"]["GIT_OPTIONAL_LOCKS"] == "0"
         assert kwargs["stdin"] == subprocess.DEVNULL
         assert kwargs["stderr"] in (subprocess.PIPE, subprocess.DEVNULL)

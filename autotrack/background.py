@@ -1,0 +1,50 @@
+"""autotrack's writer thread must never compete with the user's training for the cores: a model's
+predict there (training metrics) or its serialisation runs on one native thread, at low priority.
+The user's threads and their settings are untouched: both limits below belong to this thread."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+
+WRITER_NICENESS = 10  # added to the thread's nice value: the user's threads go first
+
+
+def start_writer_thread() -> None:
+    """At the writer thread's start: mark it autotrack's own and lower its priority (Linux
+    schedules each thread on its own; elsewhere the call fails and nothing changes)."""
+    from autotrack.tracked_calls import mark_thread_internal
+
+    mark_thread_internal()
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), os.getpriority(os.PRIO_PROCESS, 0)
+                       + WRITER_NICENESS)
+    except (AttributeError, OSError):  # not Linux, or not allowed: the default priority then
+        pass
+
+
+class NativeThreads:
+    """One OpenMP thread for what runs on this thread (HistGradientBoosting, LightGBM and XGBoost
+    predict size their team from this thread's OpenMP setting, which threadpoolctl sets per
+    calling thread). Without it, their team of one thread per core spin-waits against the
+    user's next fit: eight HistGradientBoosting fits in a row took 6x longer. BLAS pools are
+    process-wide: they are left alone. Applied again only once new modules were imported (a
+    library loaded since has its own setting)."""
+
+    def __init__(self):
+        self._modules_seen = -1
+
+    def limit(self) -> None:
+        count = len(sys.modules)
+        if count == self._modules_seen:
+            return
+        self._modules_seen = count
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:  # scikit-learn depends on it; without it there is nothing to limit
+            return
+        threadpool_limits(limits=1, user_api="openmp")  # kept: this thread is autotrack's
+
+
+NATIVE_THREADS = NativeThreads()
