@@ -388,6 +388,7 @@ class Session:
             call.model = call.result
         model = call.model
         run.set_timings({_time_key(call): elapsed, **({"steps": step_times} if step_times else {})})
+        call.notes["fit_seconds"] = elapsed  # what the background work may cost is sized on it
         if model is None:
             return
         self._remember_model(model, run)

@@ -51,12 +51,15 @@ def _run(code: str, mode: str, directory: Path) -> float:
     env["MLFLOW_DISABLE_TELEMETRY"] = "true"
     if mode == "autotrack":
         env.update(AUTOTRACK="1", AUTOTRACK_DIR=str(directory / "store"))
-    script = directory / f"{mode}.py"
+    script = directory / f"script_{mode}.py"  # not mlflow.py: it would shadow the package
     script.write_text((MLFLOW if mode == "mlflow" else "") + textwrap.dedent(code))
     started = time.perf_counter()
-    subprocess.run([sys.executable, str(script)], cwd=directory, env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - started
+    result = subprocess.run([sys.executable, str(script)], cwd=directory, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"{mode} run of a script failed:\n{result.stderr[-2000:]}")
+    return elapsed
 
 
 def main() -> None:
