@@ -61,7 +61,8 @@ ENV_PREFIX = "AUTOTRACK_"
 # Environment variables that belong to autotrack but are not settings of the model above.
 ENV_SWITCH = "AUTOTRACK"  # AUTOTRACK=1 turns tracking on at interpreter start-up
 ENV_RUN_CONTEXT = "AUTOTRACK_RUN_CONTEXT"  # the open run, for child processes (run_context.py)
-_NOT_SETTINGS = {ENV_RUN_CONTEXT}
+ENV_LOG = "AUTOTRACK_LOG"  # `debug`: details on stderr (safety.logger), read before any setting
+_NOT_SETTINGS = {ENV_RUN_CONTEXT, ENV_LOG}
 
 
 class Settings:

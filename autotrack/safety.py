@@ -60,12 +60,12 @@ def report(where: str, exc: BaseException) -> None:
     if first:
         import traceback
 
-        logger().warning(
-            "autotrack: tracking error in %s (your code is unaffected; this is logged once): %s",
-            where,
-            "".join(traceback.format_exception_only(type(exc), exc)).strip(),
-            exc_info=exc,
-        )
+        # One line by default; the traceback with AUTOTRACK_LOG=debug (or a DEBUG handler of yours).
+        first_line = ("".join(traceback.format_exception_only(type(exc), exc)).strip().splitlines() or [""])[0]
+        log = logger()
+        log.warning("autotrack: tracking error in %s (your code is unaffected; this is logged once): %s",
+                    where, first_line)
+        log.debug("autotrack: the tracking error in %s", where, exc_info=exc)
 
 
 def report_background(where: str, exc: BaseException) -> None:
@@ -87,11 +87,28 @@ def warn_once(key: str, message: str, *args) -> None:
     logger().warning("autotrack: " + message, *args)
 
 
+_log_ready = False
+
+
 def logger():
-    """The `autotrack` logger, imported on first use: `import logging` alone costs milliseconds."""
+    """The `autotrack` logger, imported on first use: `import logging` alone costs milliseconds.
+    Its warnings are one line each. `AUTOTRACK_LOG=debug` adds the details (tracebacks, what each
+    background step did) on stderr; the logging config of the user's program is not touched."""
+    global _log_ready
     import logging
 
-    return logging.getLogger("autotrack")
+    log = logging.getLogger("autotrack")
+    if not _log_ready:
+        _log_ready = True
+        if os.environ.get("AUTOTRACK_LOG", "").strip().lower() == "debug":
+            import sys
+
+            handler = logging.StreamHandler(sys.stderr)
+            handler.setFormatter(logging.Formatter("%(message)s"))
+            log.addHandler(handler)
+            log.setLevel(logging.DEBUG)
+            log.propagate = False  # printed once, by this handler
+    return log
 
 
 __all__ = ["guard", "report", "report_background", "warn_once", "set_strict", "is_strict", "logger"]
