@@ -1,27 +1,21 @@
 """autotrack's writer thread must never compete with the user's training for the cores: a model's
-predict there (training metrics) or its serialisation runs on one native thread, at low priority.
-The user's threads and their settings are untouched: both limits below belong to this thread."""
+predict there (training metrics) runs on one native thread. The user's threads and their settings
+are untouched: the limit below belongs to this thread.
+
+Not done: lowering the writer's priority (nice). Threads it starts (the exporter, alerts) would
+inherit it, and a niced thread cannot be given its priority back without privileges: the
+exporter then lagged behind exits and slow servers (two MLflow end-to-end tests failed)."""
 
 from __future__ import annotations
 
-import os
 import sys
-import threading
-
-WRITER_NICENESS = 10  # added to the thread's nice value: the user's threads go first
 
 
 def start_writer_thread() -> None:
-    """At the writer thread's start: mark it autotrack's own and lower its priority (Linux
-    schedules each thread on its own; elsewhere the call fails and nothing changes)."""
+    """At the writer thread's start: mark it autotrack's own (nothing it calls is tracked)."""
     from autotrack.tracked_calls import mark_thread_internal
 
     mark_thread_internal()
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), os.getpriority(os.PRIO_PROCESS, 0)
-                       + WRITER_NICENESS)
-    except (AttributeError, OSError):  # not Linux, or not allowed: the default priority then
-        pass
 
 
 class NativeThreads:

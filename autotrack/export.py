@@ -300,8 +300,10 @@ class BackgroundExporter:
                 summary = exporter.export(run_ids=run_ids)
                 self._after(summary)
             except Exception as exc:  # never let the thread die: the runs stay pending
-                if self._exiting:
-                    return  # the interpreter is shutting down under us (an import refused): pending
+                if self._exiting or not threading.main_thread().is_alive():
+                    # The interpreter is shutting down under us (an import refused: "can't register
+                    # atexit after shutdown"), possibly before our exit handler said so: pending.
+                    return
                 report_background("exporting runs", exc)
                 self._backoff = min(self.MAX_BACKOFF_S, max(1.0, self._backoff * 2))
 

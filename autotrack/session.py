@@ -536,8 +536,10 @@ class Session:
     # -- writing --------------------------------------------------------------------------------
     def _write(self, records: list, points: list) -> None:
         for store in self._active_stores():
-            if points and getattr(store, "write_points", None) is None:
-                # A store without the fast path gets metric points as ordinary records.
+            if points and (records or getattr(store, "write_points", None) is None):
+                # One transaction for both: a run's end is never committed before the points
+                # logged ahead of it (an exporter would take the run as complete without them).
+                # The fast path below is for points alone.
                 store.write(records + [("metric", *point) for point in points])
                 continue
             if records:

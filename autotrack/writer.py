@@ -139,8 +139,12 @@ class Writer:
             if type(record) is tuple:
                 batch.append(record)
             elif isinstance(record, Job):
-                # A job may queue more; they are taken in this same drain.
+                # A job may queue more; they are taken in this same drain. Nothing queued after
+                # the job goes into this batch: the points it logged (training metrics) are
+                # written first, so a run's end never reaches the store (and an exporter that
+                # takes an ended run as complete) before them.
                 self._run_guarded(record.fn, record.where)
+                break
             else:
                 markers.append(record)
         return batch
