@@ -106,3 +106,30 @@ def test_signal_handlers_logging_random_state_cwd_env_and_filters_are_untouched(
     after = json.loads(tracked.stdout.strip().splitlines()[-1])
     after["cwd"], before["cwd"] = os.path.basename(after["cwd"]), os.path.basename(before["cwd"])
     assert after == before
+
+
+def test_tracked_methods_look_the_same_to_introspection(run_script):
+    code = script("""
+        import inspect, json, pickle, pydoc
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import Pipeline
+
+        seen = {}
+        for owner, name in ((LogisticRegression, "fit"), (LogisticRegression, "predict_proba"),
+                            (Pipeline, "fit"), (LogisticRegression, "score")):
+            method = getattr(owner, name)
+            seen[f"{owner.__name__}.{name}"] = {
+                "signature": str(inspect.signature(method)),
+                "qualname": method.__qualname__, "name": method.__name__, "module": method.__module__,
+                "doc": method.__doc__,
+                "help": pydoc.render_doc(method, renderer=pydoc.plaintext).splitlines()[:3],
+                "pickled_by_reference": pickle.loads(pickle.dumps(method)) is method,
+                "bound_signature": str(inspect.signature(getattr(LogisticRegression(), "fit"))),
+            }
+        patched = hasattr(LogisticRegression.__dict__["fit"], "__autotrack_original__")
+        print(json.dumps({"patched": patched, "seen": seen}))
+    """)
+    untracked = json.loads(run_script(code, tracked=False, name="untracked.py").stdout.splitlines()[-1])
+    tracked = json.loads(run_script(code, name="tracked.py").stdout.splitlines()[-1])
+    assert (untracked["patched"], tracked["patched"]) == (False, True)  # the wrappers are in place
+    assert tracked["seen"] == untracked["seen"]
