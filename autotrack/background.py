@@ -11,13 +11,6 @@ from __future__ import annotations
 import sys
 
 
-def start_writer_thread() -> None:
-    """At the writer thread's start: mark it autotrack's own (nothing it calls is tracked)."""
-    from autotrack.tracked_calls import mark_thread_internal
-
-    mark_thread_internal()
-
-
 class NativeThreads:
     """One OpenMP thread for what runs on this thread (HistGradientBoosting, LightGBM and XGBoost
     predict size their team from this thread's OpenMP setting, which threadpoolctl sets per

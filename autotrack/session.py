@@ -70,13 +70,13 @@ class Session:
     @property
     def writer(self) -> Writer:
         if self._writer is None:
-            from autotrack.background import start_writer_thread
+            from autotrack.tracked_calls import mark_thread_internal
             from autotrack.writer import Writer
 
             with self._lock:
                 if self._writer is None:
                     self._writer = Writer(self._write, on_idle=self._latency_records,
-                                          on_thread_start=start_writer_thread)
+                                          on_thread_start=mark_thread_internal)
         return self._writer
 
     def configure_settings(self, overrides: dict | None = None) -> config.Settings:
