@@ -322,10 +322,23 @@ def _warn(message: str, *args) -> None:
     logging.getLogger("autotrack").warning("autotrack: " + message, *args)
 
 
+_program_experiment: str | None = None  # the default outside a notebook: the same all process long
+
+
 def experiment_name(settings: Settings) -> str:
-    """The experiment a new run goes to: the setting, else the program's name as of now (a
-    notebook's kernel knows its notebook only once it runs cells)."""
-    return settings.experiment or default_experiment_name()
+    """The experiment a new run goes to: the setting, else the program's name. A script's is
+    read once (each run would pay ~5 µs); a notebook's kernel knows its notebook only once it
+    runs cells, so there it is read for every run."""
+    global _program_experiment
+    if settings.experiment:
+        return settings.experiment
+    from autotrack.capture.notebook import kernel_shell
+
+    if kernel_shell() is not None:
+        return default_experiment_name()
+    if _program_experiment is None:
+        _program_experiment = default_experiment_name()
+    return _program_experiment
 
 
 def default_experiment_name(argv: list[str] | None = None, orig_argv: list[str] | None = None) -> str:
