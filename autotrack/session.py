@@ -580,13 +580,14 @@ class Session:
             factories = dict(self.plugins.backends)
             usable = []
             for name in wanted:
+                missing = missing_requirements(factories[name]) if name in factories else None
                 if name not in factories:
                     warn_once(f"backend:{name}", "backends names %r, which no plugin provides (known: "
                               "%s); runs are not exported there", name, ", ".join(sorted(factories)) or "none")
-                elif missing_requirements(factories[name]):
+                elif missing:
                     warn_once(f"backend:{name}", "backends names %r, which needs %s: it is not installed "
                               "(pip install 'autotrack[%s]'); runs are not exported there", name,
-                              ", ".join(missing_requirements(factories[name])), name)
+                              ", ".join(missing), name)
                 else:
                     usable.append(name)
             self._export_backends = tuple(usable)

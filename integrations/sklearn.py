@@ -649,34 +649,30 @@ def _record_out_of_fold_predictions(run, call) -> None:
 def _record_learning_curve(run, call) -> None:
     """learning_curve: the mean train and test score over the folds at each training size, the
     number of training rows being the step, and their spread."""
-    import numpy as np
-
     sizes, train, test = call.result[:3]
-    for label, scores in (("train_score", train), ("test_score", test)):
-        scores = np.asarray(scores, dtype=float)
-        for size, row in zip(np.asarray(sizes).ravel(), scores):
-            run.log_metrics({f"learning_curve.{label}": row.mean(), f"learning_curve.{label}.std": row.std()},
-                            step=int(size))
-        run.set_metric_goals({f"learning_curve.{label}": "max", f"learning_curve.{label}.std": "none"})
-    run.set_tags({"cv.function": call.target.attribute, "cv.folds": int(np.shape(test)[1])})
+    _record_curve(run, call, [int(size) for size in sizes], train, test)
 
 
 def _record_validation_curve(run, call) -> None:
     """validation_curve: the mean train and test score at each value of the varied param (its
     position in `param_range` is the step; the values are the param `validation_curve.values`)."""
+    train, test = call.result[:2]
+    _record_curve(run, call, range(len(test)), train, test)
+    run.log_params({"validation_curve.param": call.kwargs.get("param_name"),
+                    "validation_curve.values": [_readable(value) for value in call.kwargs.get("param_range", ())]})
+
+
+def _record_curve(run, call, steps, train, test) -> None:
+    """`<function>.train_score` / `.test_score`: each row's mean over the folds at its step, its
+    spread as `.std`; the function and the number of folds as tags."""
     import numpy as np
 
-    train, test = call.result[:2]
-    kwargs = call.kwargs
-    varied, values = kwargs.get("param_name"), list(kwargs.get("param_range", ()))
+    prefix = call.target.attribute
     for label, scores in (("train_score", train), ("test_score", test)):
-        for index, row in enumerate(np.asarray(scores, dtype=float)):
-            run.log_metrics({f"validation_curve.{label}": row.mean(),
-                             f"validation_curve.{label}.std": row.std()}, step=index)
-        run.set_metric_goals({f"validation_curve.{label}": "max", f"validation_curve.{label}.std": "none"})
-    run.log_params({"validation_curve.param": varied,
-                    "validation_curve.values": [_readable(value) for value in values]})
-    run.set_tags({"cv.function": call.target.attribute, "cv.folds": int(np.shape(test)[1])})
+        for step, row in zip(steps, np.asarray(scores, dtype=float)):
+            run.log_metrics({f"{prefix}.{label}": row.mean(), f"{prefix}.{label}.std": row.std()}, step=step)
+        run.set_metric_goals({f"{prefix}.{label}": "max", f"{prefix}.{label}.std": "none"})
+    run.set_tags({"cv.function": prefix, "cv.folds": int(np.shape(test)[1])})
 
 
 def _record_permutation_test(run, call) -> None:
