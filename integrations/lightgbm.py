@@ -14,7 +14,7 @@ from __future__ import annotations
 import inspect
 import sys
 
-from autotrack.capture.eval_sets import describe_eval_sets
+from autotrack.capture.eval_sets import describe_eval_sets, eval_pairs, training_function_name
 from autotrack.integration import Integration, Target
 from autotrack.integrations.lightgbm_callback import (
     CV_RUN, TRAIN_RUN, AutotrackCallback, _is_dataset, _is_instance, canonical_params, describe_lightgbm_dataset,
@@ -81,10 +81,8 @@ def autotrack_run_name(model, call):
     if model is not None or not _is_engine_call(call):
         return None
     arguments = _arguments(call)
-    params = canonical_params(dict(arguments.get("params") or {}))
-    objective = params.get("objective", "regression")
-    continued = ", continued" if arguments.get("init_model") is not None else ""  # from a model
-    return f"{call.target.run_name}({objective if isinstance(objective, str) else 'custom'}{continued})"
+    objective = canonical_params(dict(arguments.get("params") or {})).get("objective", "regression")
+    return training_function_name(call.target.run_name, objective, arguments.get("init_model") is not None)
 
 
 @hookimpl
@@ -161,16 +159,10 @@ def _describe_eval_set(call, run) -> None:
     if isinstance(eval_set, tuple):
         eval_set = [eval_set]
     names = list(arguments.get("eval_names") or ())
-    weights = list(arguments.get("eval_sample_weight") or ())
     X, y = call.data.get("X"), call.data.get("y")
-    sets = []
-    for index, pair in enumerate(eval_set):
-        if not isinstance(pair, (tuple, list)) or (pair[0] is X and pair[1] is y):
-            continue
-        weight = weights[index] if index < len(weights) else None
-        sets.append((names[index] if index < len(names) else f"valid_{index}",
-                     (*pair[:2], weight) if weight is not None else tuple(pair[:2])))
-    describe_eval_sets(run, sets)
+    describe_eval_sets(run, eval_pairs(
+        eval_set, lambda index: names[index] if index < len(names) else f"valid_{index}",
+        arguments.get("eval_sample_weight"), skip=lambda pair: pair[0] is X and pair[1] is y))
 
 
 # -- recognising LightGBM's objects and calls -------------------------------------------------------

@@ -21,7 +21,7 @@ import sys
 import weakref
 from typing import NamedTuple
 
-from autotrack.capture.eval_sets import describe_eval_sets
+from autotrack.capture.eval_sets import describe_eval_sets, eval_pairs, training_function_name
 from autotrack.integration import Integration, Target
 from autotrack.integrations.xgboost_callback import (
     _CALLBACK_RUNS, _PLAN, RUN_NAMES, _callback_class, _class_name, _importances, _is_autotrack_callback,
@@ -217,8 +217,7 @@ def autotrack_run_name(model, call):
     objective = canonical_params(_params_dict(arguments.get("params"))).get("objective", "reg:squarederror")
     if arguments.get("obj") is not None:
         objective = "custom"
-    continued = ", continued" if arguments.get("xgb_model") is not None else ""  # from a model
-    return f"{RUN_NAMES[function]}({objective if isinstance(objective, str) else 'custom'}{continued})"
+    return training_function_name(RUN_NAMES[function], objective, arguments.get("xgb_model") is not None)
 
 
 # -- preparing the call: our callback, and what the training is planned to be ---------------------
@@ -253,13 +252,8 @@ def _describe_eval_set(call, run) -> None:
     """The scikit-learn API's `eval_set=[(X, y), ...]` as `valid.validation_<i>.X` / `.y`, named
     as XGBoost names the sets in its metrics."""
     arguments = _fit_arguments(call)
-    weights = list(arguments.get("sample_weight_eval_set") or ())
-    sets = []
-    for index, pair in enumerate(arguments.get("eval_set") or ()):
-        if isinstance(pair, (tuple, list)):
-            weight = weights[index] if index < len(weights) else None
-            sets.append((f"validation_{index}", (*pair[:2], weight) if weight is not None else tuple(pair[:2])))
-    describe_eval_sets(run, sets)
+    describe_eval_sets(run, eval_pairs(arguments.get("eval_set"), lambda index: f"validation_{index}",
+                                       arguments.get("sample_weight_eval_set")))
 
 
 def _fit_arguments(call) -> dict:

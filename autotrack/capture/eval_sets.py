@@ -29,4 +29,27 @@ def describe_eval_sets(run, sets) -> None:
             run.log_dataset(description)
 
 
-__all__ = ["describe_eval_sets"]
+def eval_pairs(pairs, name_of, weights=(), skip=None) -> list[tuple[str, tuple]]:
+    """A scikit-learn-style `eval_set=[(X, y), ...]` as describe_eval_sets takes it: each pair
+    named `name_of(index)` (its position in eval_set, as the framework names the set), with its
+    `eval_sample_weight` when there is one; what is not a pair, or what `skip(pair)` says, is left
+    out (its index stays taken)."""
+    weights = list(weights or ())
+    sets = []
+    for index, pair in enumerate(pairs or ()):
+        if not isinstance(pair, (tuple, list)) or (skip is not None and skip(pair)):
+            continue
+        weight = weights[index] if index < len(weights) else None
+        sets.append((name_of(index), (*pair[:2], weight) if weight is not None else tuple(pair[:2])))
+    return sets
+
+
+def training_function_name(function: str, objective, continued: bool) -> str:
+    """`lightgbm.train(binary)`, `xgboost.train(reg:squarederror, continued)`: a training
+    function's run, named by its objective (`custom` for a function of the user's) and by whether it
+    goes on from a model."""
+    shown = objective if isinstance(objective, str) else "custom"
+    return f"{function}({shown}{', continued' if continued else ''})"
+
+
+__all__ = ["describe_eval_sets", "eval_pairs", "training_function_name"]
