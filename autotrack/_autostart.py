@@ -9,12 +9,12 @@ def _start() -> None:
 
         autotrack.enable()
     except Exception as exc:  # the user's program must start whatever happens here
-        from autotrack.safety import is_strict
+        from autotrack.safety import first_line, is_strict
 
         if is_strict():
             raise
-        first_line = (str(exc).splitlines() or [""])[0]  # one line: the user's output comes next
-        sys.stderr.write(f"autotrack: not tracking this run: {type(exc).__name__}: {first_line}\n")
+        # One line: the user's output comes next.
+        sys.stderr.write(f"autotrack: not tracking this run: {type(exc).__name__}: {first_line(str(exc))}\n")
 
 
 _start()

@@ -61,11 +61,15 @@ def report(where: str, exc: BaseException) -> None:
         import traceback
 
         # One line by default; the traceback with AUTOTRACK_LOG=debug (or a DEBUG handler of yours).
-        first_line = ("".join(traceback.format_exception_only(type(exc), exc)).strip().splitlines() or [""])[0]
         log = logger()
         log.warning("autotrack: tracking error in %s (your code is unaffected; this is logged once): %s",
-                    where, first_line)
+                    where, first_line("".join(traceback.format_exception_only(type(exc), exc))))
         log.debug("autotrack: the tracking error in %s", where, exc_info=exc)
+
+
+def first_line(text: str) -> str:
+    """The first line of a message (an exception's can run to twenty): what autotrack prints."""
+    return (text.strip().splitlines() or [""])[0]
 
 
 def report_background(where: str, exc: BaseException) -> None:
@@ -111,4 +115,4 @@ def logger():
     return log
 
 
-__all__ = ["guard", "report", "report_background", "warn_once", "set_strict", "is_strict", "logger"]
+__all__ = ["guard", "report", "report_background", "warn_once", "set_strict", "is_strict", "logger", "first_line"]

@@ -17,7 +17,7 @@ import tempfile
 
 from autotrack.integration import Integration, Target
 from autotrack.plugins import hookimpl
-from autotrack.safety import warn_once
+from autotrack.safety import first_line, warn_once
 
 
 # Method name -> what the core does with it.
@@ -349,7 +349,7 @@ def _saved_model(model):
             shutil.rmtree(folder, ignore_errors=True)
             warn_once(f"keras-save:{type(model).__qualname__}", "the trained %s cannot be saved (%s: %s); "
                       "no model artifact is stored", type(model).__name__, type(exc).__name__,
-                      (str(exc).strip().splitlines() or [""])[0])
+                      first_line(str(exc)))
             return None
         warn_once(f"keras-save:{type(model).__qualname__}", "%s has no get_config(), so Keras cannot save "
                   "it whole; its weights are stored as %s", type(model).__name__, WEIGHTS_NAME)
