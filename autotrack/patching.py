@@ -17,6 +17,8 @@ from autotrack.safety import guard
 Wrapper = Callable[[Callable, Any, tuple, dict], Any]
 
 _ORIGINAL = "__autotrack_original__"
+# The code of every wrapper function (ours and the tracked_* ones they call): see _hide_wrapper_frames.
+_WRAPPER_CODES: set = set()
 
 
 class Patch:
@@ -126,21 +128,61 @@ def _wrap_raw(raw, wrapper: Wrapper, in_class: bool):
 
 
 def _wrap_method(original, wrapper: Wrapper):
-    @functools.wraps(original)
+    @_looking_like(original)
     def patched(self, *args, **kwargs):
-        return wrapper(MethodType(original, self), self, args, kwargs)
+        try:
+            return wrapper(MethodType(original, self), self, args, kwargs)
+        except BaseException as exc:
+            _hide_wrapper_frames(exc)
+            raise
 
+    _WRAPPER_CODES.add(patched.__code__)
     setattr(patched, _ORIGINAL, original)
     return patched
 
 
 def _wrap_function(original, wrapper: Wrapper):
-    @functools.wraps(original)
+    @_looking_like(original)
     def patched(*args, **kwargs):
-        return wrapper(original, None, args, kwargs)
+        try:
+            return wrapper(original, None, args, kwargs)
+        except BaseException as exc:
+            _hide_wrapper_frames(exc)
+            raise
 
+    _WRAPPER_CODES.add(patched.__code__)
     setattr(patched, _ORIGINAL, original)
     return patched
+
+
+def _looking_like(original):
+    """functools.wraps, but `__wrapped__` is the original's own when it has one (scikit-learn's
+    `fit` is already a wrapper): `Cls.fit.__wrapped__` is the same function as without autotrack."""
+
+    def decorate(patched):
+        functools.update_wrapper(patched, original)
+        inner = getattr(original, "__wrapped__", None)
+        if inner is not None:
+            patched.__wrapped__ = inner
+        return patched
+
+    return decorate
+
+
+def hide_from_tracebacks(function):
+    """Register a wrapper function whose frames a traceback through it should not show."""
+    _WRAPPER_CODES.add(function.__code__)
+    return function
+
+
+def _hide_wrapper_frames(exc: BaseException) -> None:
+    """Drop the wrappers' own entries from the head of the exception's traceback, so a traceback
+    through a tracked call reads as it would without autotrack. (A bare `raise` re-raises with the
+    exception's `__traceback__` as it is and adds no entry for the re-raising frame.)"""
+    traceback = exc.__traceback__
+    while traceback is not None and traceback.tb_frame.f_code in _WRAPPER_CODES:
+        traceback = traceback.tb_next
+    exc.__traceback__ = traceback
 
 
 class _NotifyingLoader:

@@ -13,6 +13,7 @@ import sys
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
+from autotrack.patching import hide_from_tracebacks
 from autotrack.safety import guard
 
 if TYPE_CHECKING:
@@ -109,7 +110,8 @@ def _fit_wrapper(session: Session, target: Target, framework: _FrameworkCode):
     """fit: the outermost call is a run of its own. evaluate: the outermost call joins the run of
     the model it evaluates (a new run when that model has none)."""
 
-    def fit(wrapped, instance, args, kwargs):
+    @hide_from_tracebacks
+    def tracked_fit(wrapped, instance, args, kwargs):
         frame = _current.get()
         if frame is not None:
             return _nested_fit(frame, wrapped, instance, args, kwargs)
@@ -154,7 +156,7 @@ def _fit_wrapper(session: Session, target: Target, framework: _FrameworkCode):
                     tracked.run.end()
         return result
 
-    return fit
+    return tracked_fit
 
 
 def _called_by_framework(caller, framework: _FrameworkCode, instance) -> bool:
@@ -224,7 +226,8 @@ def _predict_wrapper(session: Session, target: Target):
     model_runs = session.model_runs
     remembers = target.kind == "predict"
 
-    def predict(wrapped, instance, args, kwargs):
+    @hide_from_tracebacks
+    def tracked_predict(wrapped, instance, args, kwargs):
         if _current.get() is not None:
             return wrapped(*args, **kwargs)
         entry = model_runs.get(id(instance))  # session.run_of, inlined
@@ -244,7 +247,7 @@ def _predict_wrapper(session: Session, target: Target):
             recording.handle(exc)
         return result
 
-    return predict
+    return tracked_predict
 
 
 def _timed_quietly(wrapped, args, kwargs):
@@ -261,7 +264,8 @@ def _timed_quietly(wrapped, args, kwargs):
 
 def _score_wrapper(session: Session, target: Target, framework: _FrameworkCode):
 
-    def score(wrapped, instance, args, kwargs):
+    @hide_from_tracebacks
+    def tracked_score(wrapped, instance, args, kwargs):
         if _current.get() is not None:
             return wrapped(*args, **kwargs)
         run = session.run_of(instance)
@@ -277,7 +281,7 @@ def _score_wrapper(session: Session, target: Target, framework: _FrameworkCode):
                 session.record_score(run, target, args, kwargs, result, caller)
         return result
 
-    return score
+    return tracked_score
 
 
 # The last results of tracked models' predict-type calls, with their run and the id of the data
@@ -314,7 +318,8 @@ def _metric_wrapper(target: Target):
     variable the predictions were made on (`roc_auc_score.X_test`), as MLflow names them."""
     name = target.attribute
 
-    def metric(wrapped, instance, args, kwargs):
+    @hide_from_tracebacks
+    def tracked_metric(wrapped, instance, args, kwargs):
         result = wrapped(*args, **kwargs)
         if not PREDICTIONS or _current.get() is not None:  # unused, or inside a tracked call / autotrack
             return result
@@ -330,7 +335,7 @@ def _metric_wrapper(target: Target):
                 run.log_metrics({f"{name}.{data_name}": float(result)})
         return result
 
-    return metric
+    return tracked_metric
 
 
 def _scorer_wrapper(session: Session, target: Target):
@@ -339,7 +344,8 @@ def _scorer_wrapper(session: Session, target: Target):
     to be maximised (scikit-learn negates errors). Scorers called inside a tracked call (a
     search's, cross_validate's) are that call's business."""
 
-    def scorer(wrapped, instance, args, kwargs):
+    @hide_from_tracebacks
+    def tracked_scorer(wrapped, instance, args, kwargs):
         if _current.get() is not None:
             return wrapped(*args, **kwargs)
         model = target.model(instance, args, kwargs)
@@ -354,7 +360,7 @@ def _scorer_wrapper(session: Session, target: Target):
             run.set_metric_goals({key: "max"})
         return result
 
-    return scorer
+    return tracked_scorer
 
 
 def _is_number(value) -> bool:

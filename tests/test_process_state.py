@@ -133,3 +133,43 @@ def test_tracked_methods_look_the_same_to_introspection(run_script):
     tracked = json.loads(run_script(code, name="tracked.py").stdout.splitlines()[-1])
     assert (untracked["patched"], tracked["patched"]) == (False, True)  # the wrappers are in place
     assert tracked["seen"] == untracked["seen"]
+
+
+def test_a_traceback_through_a_tracked_call_shows_no_autotrack_frame_and_the_stack_no_method_of_ours(run_script):
+    # scikit-learn's metadata-routing tests record the outermost caller named like an estimator
+    # method (inspect.stack); a traceback lists every frame the error went through.
+    code = script("""
+        import inspect, json, traceback
+        import numpy as np
+        from sklearn.base import BaseEstimator, ClassifierMixin
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        class Recording(ClassifierMixin, BaseEstimator):
+            def fit(self, X, y):
+                self.stack_ = [(f.function, f.filename) for f in inspect.stack()]
+                self.classes_ = np.unique(y)
+                return self
+
+        X, y = np.random.RandomState(0).rand(20, 3), np.arange(20) % 2
+        pipeline = make_pipeline(StandardScaler(), Recording()).fit(X, y)
+        stack = pipeline[-1].stack_
+        try:
+            LogisticRegression().fit(np.zeros((4, 2)), [0, 0, 0, 0])
+        except ValueError as error:
+            frames = [(f.name, f.filename) for f in traceback.extract_tb(error.__traceback__)[1:]]
+        print(json.dumps({"stack": stack, "traceback": frames,
+                          "wrapped": LogisticRegression.fit.__wrapped__.__qualname__,
+                          "unwrapped": inspect.unwrap(LogisticRegression.fit).__qualname__}))
+    """)
+    untracked = json.loads(run_script(code, tracked=False, name="untracked.py").stdout.splitlines()[-1])
+    tracked = json.loads(run_script(code, name="tracked.py").stdout.splitlines()[-1])
+    assert not [frame for frame in tracked["traceback"] if "autotrack" in frame[1]]
+    for name in ("traceback", "wrapped", "unwrapped"):
+        assert tracked[name] == untracked[name], name
+    # A live stack cannot lose the wrapper's frames (Python 3.11 has no sys.monitoring), but none
+    # of them is named like a method the user's code looks for.
+    methods = {"fit", "fit_transform", "transform", "predict", "predict_proba", "score", "decision_function"}
+    assert [f[0] for f in tracked["stack"] if f[0] in methods] == [f[0] for f in untracked["stack"] if f[0] in methods]
+    assert len(tracked["stack"]) > len(untracked["stack"])
