@@ -50,6 +50,7 @@ bench: browser
 	$(BENCH_VENV)/bin/python benchmarks/backends.py
 	$(BENCH_VENV)/bin/python benchmarks/ui.py
 	$(BENCH_VENV)/bin/python benchmarks/openmp.py
+	$(BENCH_VENV)/bin/python benchmarks/suites.py
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) $(DEMO_VENV) build *.egg-info examples/.autotrack
