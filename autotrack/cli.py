@@ -63,7 +63,11 @@ def _parser() -> argparse.ArgumentParser:
                            "(best first, by its goal) or param.NAME; prefix - to reverse")
     runs.add_argument("--columns", "-c", metavar="METRICS",
                       help="the metric columns to show, comma-separated (default: the most common that fit)")
-    runs.add_argument("--json", action="store_true", help="machine-readable output")
+    runs.add_argument("--all", "-a", action="store_true",
+                      help="every run: all children of a search, and preprocessing fitted on its own "
+                           "(by default a parent shows its latest 3 children and preprocessing is folded "
+                           "into the model fitted on its output)")
+    runs.add_argument("--json", action="store_true", help="machine-readable output: every run, as --all")
     runs.set_defaults(handler=_cmd_runs)
 
     show = commands.add_parser("show", help="everything recorded for one run")
@@ -211,15 +215,21 @@ def _cmd_runs(args) -> int:
     if args.limit < 0:
         raise UserError("--limit must be 0 (all) or more")
     columns = [key.strip() for key in (args.columns or "").split(",") if key.strip()]
+    folded: dict[str, int] | None = None  # set when children are folded (no --all)
+    unlisted = 0
     if args.sort or columns:
         runs = reader.runs(experiment=args.experiment, limit=None)
+        if not (args.all or args.json):
+            runs = [run for run in runs if run["source"] != PREPROCESSING]
         if args.sort:
             runs = _sorted_runs(runs, args.sort)
         total = len(runs)
         runs = runs[:args.limit] if args.limit else runs
-    else:
+    elif args.all or args.json:
         runs = reader.runs(experiment=args.experiment, limit=args.limit or None)
         total = reader.count_runs(experiment=args.experiment) if args.limit and len(runs) == args.limit else len(runs)
+    else:
+        runs, total, folded, unlisted = _folded_runs(reader, args.experiment, args.limit)
     if args.json:
         print_json(runs)
         return 0
@@ -229,8 +239,33 @@ def _cmd_runs(args) -> int:
     missing = [key for key in columns if not any(key in run["metrics"] for run in runs)]
     if missing:
         raise UserError(f"--columns: no run listed has metric {missing[0]!r}")
-    _print_runs_table(runs, total, columns, flat_order=bool(args.sort))
+    _print_runs_table(runs, total, columns, flat_order=bool(args.sort), folded=folded, unlisted=unlisted)
     return 0
+
+
+PREPROCESSING = "preprocessing"  # a run's source: see preprocessing.py
+FOLDED_CHILDREN = 3  # children shown under a parent by `autotrack runs`; --all shows every one
+
+
+def _folded_runs(reader, experiment: str | None, limit: int) -> tuple[list[dict], int, dict[str, int], int]:
+    """What `autotrack runs` lists unless --all: top-level runs other than preprocessing, newest
+    first, each with its latest children (a search's hundreds of candidates fold into a count of
+    earlier ones).
+    Returns (runs, top-level total, {parent id: children not shown}, runs not listed at all)."""
+    top = reader.runs(experiment=experiment, limit=limit or None, listed=True)
+    total = reader.count_runs(experiment=experiment, listed=True) if limit and len(top) == limit else len(top)
+    runs, folded, shown_children = [], {}, 0
+    for run in top:
+        runs.append(run)
+        count = reader.count_runs(parent_id=run["id"])
+        if count:
+            children = reader.runs(parent_id=run["id"], limit=FOLDED_CHILDREN)
+            runs += children
+            shown_children += len(children)
+            if count > len(children):
+                folded[run["id"]] = count - len(children)
+    unlisted = reader.count_runs(experiment=experiment) - reader.count_runs(experiment=experiment, listed=True)
+    return runs, total, folded, unlisted - shown_children
 
 
 _SORT_FIELDS = {"started": "start_time", "start": "start_time", "name": "name", "status": "status",
@@ -273,7 +308,7 @@ _MAX_METRICS = 3
 
 
 def _print_runs_table(runs: list[dict], total: int | None = None, metric_columns: list[str] = (),
-                      flat_order: bool = False) -> None:
+                      flat_order: bool = False, folded: dict[str, int] | None = None, unlisted: int = 0) -> None:
     """Runs as people read them: children under their parent (unless sorted by something else),
     ids and statuses never wrapped, the metric columns asked for or as many as there is room for.
     Times are local, as everywhere people read them; `--json` gives ISO 8601 in UTC."""
@@ -313,13 +348,25 @@ def _print_runs_table(runs: list[dict], total: int | None = None, metric_columns
          *(number(run["metrics"].get(key)) for key in metric_keys)]
         for (run, _depth), name in zip(ordered, names)
     ]
-    total = len(runs) if total is None else total
-    title = f"{len(runs)} of {total} runs" if total > len(runs) else f"{len(runs)} run{'s' if len(runs) != 1 else ''}"
+    if folded is not None:  # `runs` without --all: "└ … 97 more" after a parent's last child shown
+        for index in reversed(range(len(ordered))):
+            run, depth = ordered[index]
+            last_child = depth == 1 and (index + 1 == len(ordered) or ordered[index + 1][1] == 0)
+            if last_child and run["parent_id"] in folded:
+                fold = [""] * len(columns)
+                fold[[name for name, _, _ in columns].index("name")] = f"└ … {folded[run['parent_id']]} earlier"
+                rows.insert(index + 1, fold)
+    # Folded, the count is of the top-level runs: a parent's children are part of it.
+    listed = sum(1 for _, depth in ordered if depth == 0) if folded is not None else len(runs)
+    total = listed if total is None else total
+    title = f"{listed} of {total} runs" if total > listed else f"{listed} run{'s' if listed != 1 else ''}"
     if len(experiments) == 1:
         title += f" in experiment {next(iter(experiments))!r}"
     title += " (times local)"
-    if total > len(runs):
+    if total > listed:
         title += "; --limit 0 shows all"
+    if unlisted:
+        title += f"; {unlisted} folded, --all shows them"
     print_table([name for name, _, _ in columns], rows, title=title,
                  widths=[(least, most) for _, least, most in columns], compact=True)
 

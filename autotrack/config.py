@@ -16,10 +16,11 @@ _FALSE = {"0", "false", "no", "off", ""}
 class Field:
     """One setting: its name (also `AUTOTRACK_<NAME>`), its kind, default and meaning."""
 
-    __slots__ = ("name", "kind", "default", "help")
+    __slots__ = ("name", "kind", "default", "help", "choices")
 
-    def __init__(self, name: str, kind: str, default, help: str):
+    def __init__(self, name: str, kind: str, default, help: str, choices: tuple[str, ...] = ()):
         self.name, self.kind, self.default, self.help = name, kind, default, help
+        self.choices = choices  # kind "choice": the values accepted
 
     @property
     def env(self) -> str:
@@ -29,7 +30,7 @@ class Field:
         return f"Field({self.name!r}, {self.kind!r}, {self.default!r})"
 
 
-# kind: bool, int, number (float), text, optional text, names (a comma-separated list).
+# kind: bool, int, number (float), text, optional text, names (a comma-separated list), choice.
 # docs/settings.md describes each one at length; tests/test_hooks_documented.py keeps them in step.
 FIELDS: dict[str, Field] = {field.name: field for field in (
     Field("dir", "text", ".autotrack", "the local store: SQLite database and artifacts"),
@@ -38,6 +39,9 @@ FIELDS: dict[str, Field] = {field.name: field for field in (
     Field("training_metrics", "bool", True, "compute training metrics after fit, off the training thread"),
     Field("metrics_sample_rows", "int", 10_000, "training metrics use an evenly spaced sample of this many rows"),
     Field("max_predict_datasets", "int", 5, "distinct predict/score inputs described per run and method"),
+    Field("runs_for", "choice", "models", "what a standalone fit is recorded as: `models` (a "
+          "transformer fitted on its own is a preprocessing record, folded into the model fitted on its "
+          "output) or `all` (every fit a run of its own)", choices=("models", "all")),
     Field("strict", "bool", False, "raise tracking errors instead of logging them (tests)"),
     Field("disable", "names", (), "plugin names to switch off, `*` for all"),
     Field("exit_timeout", "number", 10.0, "seconds the interpreter may wait at exit for queued records"),
@@ -80,6 +84,7 @@ class Settings:
     training_metrics: bool
     metrics_sample_rows: int
     max_predict_datasets: int
+    runs_for: str
     strict: bool
     disable: tuple[str, ...]
     exit_timeout: float
@@ -196,6 +201,11 @@ def coerce(key: str, value, label: str):
         return _number(value, kind, label)
     if kind == "goals":
         return _goals(value, label)
+    if kind == "choice":
+        choices = FIELDS[key].choices
+        if not isinstance(value, str) or value.strip().lower() not in choices:
+            raise SettingsError(f"{label}={value!r} is not one of {', '.join(choices)}")
+        return value.strip().lower()
     if kind == "names":
         if isinstance(value, str):
             items = value.split(",")

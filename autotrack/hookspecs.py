@@ -87,6 +87,16 @@ def autotrack_fit_steps(model: Any, call: Call) -> dict[str, Any] | None:
     """
 
 
+@hookspec(firstresult=True)
+def autotrack_model_role(model: Any, call: Call) -> str | None:
+    """Called at the start of an outermost fit when the setting `runs_for` is `models`. Return
+    `"preprocessing"` for a model that only transforms data for another (a scaler, an encoder,
+    PCA, a pipeline of those): its run is then a preprocessing record, left out of run lists and
+    folded into the model later fitted on its output. `"model"` or None: a model, a run of its
+    own. First non-None answer wins.
+    """
+
+
 @hookspec
 def autotrack_prepare_call(call: Call, run: Run) -> None:
     """Called on the training thread right before an outermost fit or evaluate call runs, once its

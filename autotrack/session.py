@@ -10,7 +10,7 @@ import threading
 import time
 TYPE_CHECKING = False  # typing itself costs ~2 ms at enable(); annotations are strings here
 
-from autotrack import config, sigterm
+from autotrack import config, preprocessing, sigterm
 from autotrack.patching import Patch, PostImportHooks, all_subclasses, patch_attribute, watch_subclasses
 from autotrack.safety import background_errors, guard, is_strict, logger, report, set_strict, warn_once
 
@@ -52,6 +52,7 @@ class Session:
         self._open_runs: dict[str, Run] = {}
         self.process_runs: list[Run] = []  # this process's top-level runs: process_outcome.py
         self._sibling_names = None  # run_names.SiblingNames, made with the first automatic run
+        self.preprocessing = None  # preprocessing.PreprocessingOutputs, made with the first such fit
         self._last_run: contextvars.ContextVar[Run | None] = contextvars.ContextVar(
             "autotrack_last_run", default=None)
         self._lock = threading.RLock()
@@ -315,7 +316,7 @@ class Session:
                 self._prepare(tracked)
                 return tracked
         params = self._model_params(call)
-        run = self.new_run(self._run_name(call, params), "auto")
+        run = self.new_run(self._run_name(call, params), self._source(call))
         self._enter_tracked_call(run)
         try:
             tracked = Tracked(call, run, self._capture_fit_start(run, call, caller, params), owned=True)
@@ -331,6 +332,35 @@ class Session:
         with guard("the autotrack_model_params hook"):
             return self.plugins.hook.autotrack_model_params(model=call.model, call=call)
         return None
+
+    def _source(self, call: Call) -> str:
+        """`preprocessing` for a transformer fitted on its own under `runs_for = "models"`."""
+        if self.settings.runs_for != "models" or call.model is None:
+            return "auto"
+        with guard("the autotrack_model_role hook"):
+            if self.plugins.hook.autotrack_model_role(model=call.model, call=call) == "preprocessing":
+                return preprocessing.SOURCE
+        return "auto"
+
+    def _fold_preprocessing(self, run: Run, call: Call, params: dict | None) -> None:
+        """A preprocessing run remembers what it starts from; a model fitted on a preprocessing's
+        output records it (preprocessing.py)."""
+        X = call.data.get("X")
+        if run.source == preprocessing.SOURCE:
+            if self.preprocessing is None:
+                self.preprocessing = preprocessing.PreprocessingOutputs()
+            self.preprocessing.started(run.id, call.model, params, X)
+        elif self.preprocessing is not None and call.target.kind == "fit":
+            steps = self.preprocessing.feeding(X)
+            if steps:
+                folded, tags = preprocessing.params_and_tags(steps, params)
+                run.log_params(folded)
+                run.set_tags(tags)
+
+    def preprocessing_output(self, run: Run, output) -> None:
+        """A preprocessing run's fit_transform or transform returned `output`."""
+        if self.preprocessing is not None:
+            self.preprocessing.produced(run.id, output)
 
     def _run_name(self, call: Call, params: dict | None) -> str:
         """An integration's name for the model, else the core's; after the first run of that
@@ -356,6 +386,8 @@ class Session:
         if params:
             with guard("recording the params"):
                 run.log_params(params)
+        with guard("recording the preprocessing"):
+            self._fold_preprocessing(run, call, params)
         if model is not None:
             with guard("the autotrack_fit_steps hook"):
                 named = hook.autotrack_fit_steps(model=model, call=call)
@@ -377,6 +409,9 @@ class Session:
                                                         call=tracked.call)
             return
         self._leave_tracked_call(tracked.run)
+        if tracked.run.source == preprocessing.SOURCE and tracked.call.target.attribute == "fit_transform":
+            with guard("recording the preprocessing"):
+                self.preprocessing_output(tracked.run, tracked.call.result)
         try:
             self._capture_fit_end(tracked.run, tracked.call, elapsed, step_times)
         finally:

@@ -14,6 +14,7 @@ from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
 from autotrack.patching import hide_from_tracebacks
+from autotrack.preprocessing import SOURCE as PREPROCESSING
 from autotrack.safety import guard
 
 if TYPE_CHECKING:
@@ -225,6 +226,7 @@ def _predict_wrapper(session: Session, target: Target):
     recording = guard(f"recording {method} latency")
     model_runs = session.model_runs
     remembers = target.kind == "predict"
+    transforms = target.kind == "transform"  # a preprocessing run's output may feed a model
 
     @hide_from_tracebacks
     def tracked_predict(wrapped, instance, args, kwargs):
@@ -238,6 +240,8 @@ def _predict_wrapper(session: Session, target: Target):
         try:  # what `with guard(...)` does, without its two method calls on this hottest path
             if remembers:  # a metric function given this result records on this run (note_predictions, inlined)
                 PREDICTIONS.append((result, run, id(args[0]) if args else None))
+            elif transforms and run.source == PREPROCESSING:
+                session.preprocessing_output(run, result)
             stats = run.latency(method)
             stats.add(elapsed)
             if stats.count <= DESCRIBED_CALLS and run.has_dataset_room(

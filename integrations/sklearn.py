@@ -226,6 +226,21 @@ def autotrack_fit_steps(model):
 
 
 @hookimpl
+def autotrack_model_role(model, call):
+    """A transformer fitted on its own is preprocessing: it transforms and predicts nothing (no
+    classifier, regressor, clusterer or outlier detector, no Pipeline ending in one), and it is no
+    search (a search over a transformer's params evaluates it: a run of its own)."""
+    if call.target.kind != "fit" or not _is_estimator(model):
+        return None
+    if not hasattr(model, "transform") or hasattr(model, "predict") or hasattr(model, "fit_predict"):
+        return "model"
+    search = getattr(sys.modules.get("sklearn.model_selection._search"), "BaseSearchCV", None)
+    if search is not None and isinstance(model, search):
+        return "model"
+    return "preprocessing"
+
+
+@hookimpl
 def autotrack_feature_importances(model):
     if not _is_estimator(model):
         return None

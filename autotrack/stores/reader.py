@@ -64,15 +64,10 @@ class StoreReader:
         return [row[0] for row in self._conn.execute("SELECT DISTINCT experiment FROM runs ORDER BY 1")]
 
     def runs(self, experiment: str | None = None, limit: int | None = None,
-             parent_id: str | None = None) -> list[dict]:
-        """Run summaries, newest first: the show keys without history, datasets and context."""
-        where, args = [], []
-        if experiment is not None:
-            where.append("experiment = ?")
-            args.append(experiment)
-        if parent_id is not None:
-            where.append("parent_id = ?")
-            args.append(parent_id)
+             parent_id: str | None = None, listed: bool = False) -> list[dict]:
+        """Run summaries, newest first: the show keys without history, datasets and context.
+        `listed`: only what run lists show unfolded, top-level runs other than preprocessing."""
+        where, args = _run_filter(experiment, parent_id, listed)
         sql = f"SELECT {SUMMARY_COLUMNS} FROM runs"
         if where:
             sql += " WHERE " + " AND ".join(where)
@@ -109,10 +104,10 @@ class StoreReader:
                 by_id[run_id]["params"][key] = stored_value(value)
         return rows
 
-    def count_runs(self, experiment: str | None = None) -> int:
-        if experiment is None:
-            return self._conn.execute("SELECT count(*) FROM runs").fetchone()[0]
-        return self._conn.execute("SELECT count(*) FROM runs WHERE experiment = ?", (experiment,)).fetchone()[0]
+    def count_runs(self, experiment: str | None = None, parent_id: str | None = None, listed: bool = False) -> int:
+        where, args = _run_filter(experiment, parent_id, listed)
+        sql = "SELECT count(*) FROM runs" + (" WHERE " + " AND ".join(where) if where else "")
+        return self._conn.execute(sql, args).fetchone()[0]
 
     def resolve_id(self, run_id: str) -> str:
         text = (run_id or "").strip().lower()
@@ -248,3 +243,16 @@ def stored_value(text):
 
 __all__ = ["StoreReader", "RunNotFound", "StoreError", "SUMMARY_COLUMNS", "run_summary", "process_gone",
            "stored_value", "LATEST_POINT_ROWID_SQL"]
+
+
+def _run_filter(experiment: str | None, parent_id: str | None, listed: bool) -> tuple[list[str], list]:
+    where, args = [], []
+    if experiment is not None:
+        where.append("experiment = ?")
+        args.append(experiment)
+    if parent_id is not None:
+        where.append("parent_id = ?")
+        args.append(parent_id)
+    if listed:  # see preprocessing.py
+        where.append("parent_id IS NULL AND source IS NOT 'preprocessing'")
+    return where, args

@@ -142,8 +142,8 @@ def _where(query: RunsQuery, conditions: list[Condition]) -> tuple[str, list]:
     if query.experiment is not None:
         clauses.append("r.experiment = ?")
         args.append(query.experiment)
-    if not query.children:
-        clauses.append("r.parent_id IS NULL")
+    if not query.children:  # children, and preprocessing fitted on its own (preprocessing.py)
+        clauses.append("r.parent_id IS NULL AND r.source IS NOT 'preprocessing'")
     if query.status:
         clauses.append("r.status = ?")
         args.append(query.status)
