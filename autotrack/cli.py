@@ -211,6 +211,8 @@ def _reader(args):
 
 
 def _cmd_runs(args) -> int:
+    from autotrack.preprocessing import SOURCE as PREPROCESSING
+
     reader = _reader(args)
     if args.limit < 0:
         raise UserError("--limit must be 0 (all) or more")
@@ -243,7 +245,6 @@ def _cmd_runs(args) -> int:
     return 0
 
 
-PREPROCESSING = "preprocessing"  # a run's source: see preprocessing.py
 FOLDED_CHILDREN = 3  # children shown under a parent by `autotrack runs`; --all shows every one
 
 
@@ -348,7 +349,7 @@ def _print_runs_table(runs: list[dict], total: int | None = None, metric_columns
          *(number(run["metrics"].get(key)) for key in metric_keys)]
         for (run, _depth), name in zip(ordered, names)
     ]
-    if folded is not None:  # `runs` without --all: "└ … 97 more" after a parent's last child shown
+    if folded is not None:  # `runs` without --all: "└ … 97 earlier" after a parent's last child shown
         for index in reversed(range(len(ordered))):
             run, depth = ordered[index]
             last_child = depth == 1 and (index + 1 == len(ordered) or ordered[index + 1][1] == 0)

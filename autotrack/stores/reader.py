@@ -7,6 +7,7 @@ import os
 import socket
 from datetime import datetime, timezone
 
+from autotrack import preprocessing
 from autotrack.run import KILLED, RUNNING, process_token
 from autotrack.stores.local import StoreError, connect, store_dir
 
@@ -253,6 +254,7 @@ def _run_filter(experiment: str | None, parent_id: str | None, listed: bool) -> 
     if parent_id is not None:
         where.append("parent_id = ?")
         args.append(parent_id)
-    if listed:  # see preprocessing.py
-        where.append("parent_id IS NULL AND source IS NOT 'preprocessing'")
+    if listed:
+        where.append("parent_id IS NULL AND source IS NOT ?")
+        args.append(preprocessing.SOURCE)
     return where, args
