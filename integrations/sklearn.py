@@ -432,12 +432,31 @@ def _classification_metrics(model, X, y) -> dict:
 def _auc(positive, score) -> float:
     """Area under the ROC curve as the Mann-Whitney statistic, ties counted half (average ranks):
     the value roc_auc_score gives, without its input validation (~2 ms a call)."""
-    from scipy.stats import rankdata
+    import numpy as np
 
-    ranks = rankdata(score)
+    if not np.all(np.isfinite(score)):
+        return float("nan")  # as the ranks of NaN scores would be
+    ranks = _average_ranks(score)
     n_positive = int(positive.sum())
     n_negative = len(positive) - n_positive
     return (ranks[positive].sum() - n_positive * (n_positive + 1) / 2) / (n_positive * n_negative)
+
+
+def _average_ranks(values):
+    """1-based ranks, ties given the average of their ranks (scipy's rankdata, at a fifth of its
+    cost on 1,000 values: it runs on autotrack's thread after every fit)."""
+    import numpy as np
+
+    order = np.argsort(values, kind="mergesort")
+    ordered = values[order]
+    starts_group = np.empty(len(values), dtype=bool)
+    starts_group[:1] = True
+    starts_group[1:] = ordered[1:] != ordered[:-1]
+    starts = np.flatnonzero(starts_group)  # a group of ties holds sorted positions start..end-1
+    ends = np.append(starts[1:], len(values))
+    ranks = np.empty(len(values))
+    ranks[order] = ((starts + ends + 1) / 2.0)[np.cumsum(starts_group) - 1]
+    return ranks
 
 
 def _class_index(labels, classes):
