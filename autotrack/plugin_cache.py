@@ -11,37 +11,22 @@ then loaded the ordinary way.
 from __future__ import annotations
 
 import json
-import os
 import sys
-import zlib
+
+from autotrack.user_cache import cache_file, mtimes, search_path, write
 
 _VERSION = 1
 
 
 def _cache_file(key_text: str) -> str:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "autotrack", f"plugins-{zlib.crc32(key_text.encode()):08x}.json")
+    return cache_file("plugins", key_text)
 
 
 def _key_text(settings) -> str:
     from autotrack import __version__
 
-    return json.dumps([_VERSION, __version__, sys.executable, _search_path(), sorted(settings.disable),
+    return json.dumps([_VERSION, __version__, sys.executable, search_path(), sorted(settings.disable),
                        settings.plugin_autoload])
-
-
-def _search_path() -> list[str]:
-    return [path for path in sys.path[1:] if path]
-
-
-def _mtimes(paths) -> dict[str, int]:
-    stamps = {}
-    for path in paths:
-        try:
-            stamps[path] = os.stat(path).st_mtime_ns
-        except OSError:
-            stamps[path] = -1
-    return stamps
 
 
 def load(settings) -> list[list] | None:
@@ -50,9 +35,9 @@ def load(settings) -> list[list] | None:
     try:
         with open(_cache_file(key)) as handle:
             cached = json.load(handle)
-        if cached["key"] != key or cached["path_mtimes"] != _mtimes(_search_path()):
+        if cached["key"] != key or cached["path_mtimes"] != mtimes(search_path()):
             return None
-        if cached["file_mtimes"] != _mtimes(cached["file_mtimes"]):
+        if cached["file_mtimes"] != mtimes(cached["file_mtimes"]):
             return None
         return cached["watch"]
     except (OSError, ValueError, KeyError, TypeError):
@@ -63,17 +48,9 @@ def save(settings, watch: list[list], plugin_objects) -> None:
     """Write the cache; failing to (read-only home) only means the next enable() is slower."""
     files = sorted({f for f in (_source_file(p) for p in plugin_objects) if f})
     key = _key_text(settings)
-    record = {"key": key, "watch": watch, "path_mtimes": _mtimes(_search_path()),
-              "file_mtimes": _mtimes(files)}
-    path = _cache_file(key)
-    try:
-        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-        temporary = f"{path}.{os.getpid()}.tmp"
-        with open(temporary, "w") as handle:
-            json.dump(record, handle)
-        os.replace(temporary, path)
-    except OSError:
-        pass
+    record = {"key": key, "watch": watch, "path_mtimes": mtimes(search_path()),
+              "file_mtimes": mtimes(files)}
+    write(_cache_file(key), record)
 
 
 def _source_file(plugin) -> str | None:

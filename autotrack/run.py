@@ -171,7 +171,7 @@ class Run:
         """Queue `write(path)` for the writer thread, then record the file it wrote."""
         safe_name = os.path.basename(name.replace("\\", "/")) or "artifact"
         self._session.writer.put(Job(lambda: self._session.store_artifact(self.id, safe_name, write),
-                                     f"writing artifact {safe_name}"))
+                                     f"writing artifact {safe_name}", self.id))
 
     def latency(self, method: str) -> LatencyStats:
         stats = self._latency.get(method)

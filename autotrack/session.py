@@ -26,6 +26,11 @@ if TYPE_CHECKING:
 active_run: contextvars.ContextVar[Run | None] = contextvars.ContextVar("autotrack_run", default=None)
 
 
+# After a fit, autotrack's own CPU work waits this long for the next one (a loop of fits): see
+# _user_busy.
+QUIET_AFTER_FIT_S = 0.05
+
+
 class Session:
     """Everything tracking needs in one process. There is one, `autotrack.session.SESSION`.
 
@@ -52,6 +57,8 @@ class Session:
         self._open_runs: dict[str, Run] = {}
         self.process_runs: list[Run] = []  # this process's top-level runs: process_outcome.py
         self._sibling_names = None  # run_names.SiblingNames, made with the first automatic run
+        self._fits_running = 0  # tracked calls in progress, all threads: the writer holds its jobs
+        self._last_fit_end = 0.0  # time.monotonic() when the latest one ended
         self.preprocessing = None  # preprocessing.PreprocessingOutputs, made with the first such fit
         self._last_run: contextvars.ContextVar[Run | None] = contextvars.ContextVar(
             "autotrack_last_run", default=None)
@@ -77,7 +84,7 @@ class Session:
             with self._lock:
                 if self._writer is None:
                     self._writer = Writer(self._write, on_idle=self._latency_records,
-                                          on_thread_start=mark_thread_internal)
+                                          on_thread_start=mark_thread_internal, user_busy=self._user_busy)
         return self._writer
 
     def configure_settings(self, overrides: dict | None = None) -> config.Settings:
@@ -275,7 +282,7 @@ class Session:
     def note_run_for_context(self, run_id: str) -> None:
         from autotrack.writer import Job
 
-        self.writer.put(Job(lambda: self._attach_context(run_id), "collecting run context"))
+        self.writer.put(Job(lambda: self._attach_context(run_id), "collecting run context", run_id))
 
     def _attach_context(self, run_id: str) -> None:
         sections: dict = {}
@@ -480,9 +487,19 @@ class Session:
         from autotrack.run_context import WITHIN_FIT
 
         self.open_context(run, WITHIN_FIT)
+        with self._lock:
+            self._fits_running += 1
 
     def _leave_tracked_call(self, run: Run) -> None:
         self.close_context(run)
+        with self._lock:
+            self._fits_running -= 1
+            self._last_fit_end = time.monotonic()
+
+    def _user_busy(self) -> bool:
+        """The user's training runs, or ran a moment ago (the next fit of a loop is about to
+        start): autotrack's own CPU work waits (writer.Writer)."""
+        return self._fits_running > 0 or time.monotonic() - self._last_fit_end < QUIET_AFTER_FIT_S
 
     def _queue_training_metrics(self, run: Run, model, X, y, call: Call) -> None:
         from autotrack.capture.sampling import evenly_spaced_rows
@@ -510,7 +527,7 @@ class Session:
             if metrics:
                 run.log_metrics({f"training_{name}": value for name, value in metrics.items()}, step=0)
 
-        self.writer.put(Job(compute, "computing training metrics"))
+        self.writer.put(Job(compute, "computing training metrics", run.id))
 
     # -- predict and score ----------------------------------------------------------------------
     def _remember_model(self, model, run: Run) -> None:

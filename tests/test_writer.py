@@ -87,3 +87,60 @@ def test_session_flush_raises_background_errors_in_strict_mode(monkeypatch):
     session.writer.put(Job(lambda: 1 / 0, "a broken job"))
     with pytest.raises(RuntimeError, match="ZeroDivisionError"):
         session.flush(5)
+
+
+def _holding_writer():
+    busy = threading.Event()
+    busy.set()
+    written: list = []
+    writer = Writer(lambda records, points: written.append((list(records), list(points))),
+                    user_busy=busy.is_set)
+    ran: list = []
+
+    def job():
+        ran.append("metrics")
+        writer.points.append(("r1", "training_accuracy", 0.9, 0, 1.0))
+
+    writer.put(("run_start", "r1", {}))
+    writer.put(Job(job, "training metrics", "r1"))
+    writer.put(("run_end", "r1", "finished", 2.0, None))
+    writer.put(("run_start", "r2", {}))
+    writer.wake()
+    return writer, written, ran, busy
+
+
+def _wait_until(condition, seconds=5.0):
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return condition()
+
+
+def test_jobs_wait_while_the_user_trains_and_their_run_ends_with_them():
+    writer, written, ran, busy = _holding_writer()
+    records = lambda: [r[:2] for batch, _ in written for r in batch]  # noqa: E731
+    # Records flow while the user trains (a run's start is written as it trains) ...
+    assert _wait_until(lambda: ("run_start", "r2") in records())
+    time.sleep(0.3)  # more than the writer's idle tick
+    # ... but autotrack's own CPU work, and the end of its run, wait.
+    assert ran == [] and ("run_end", "r1") not in records()
+    busy.clear()  # the training pauses
+    assert _wait_until(lambda: ("run_end", "r1") in records())
+    assert ran == ["metrics"]
+    # The run's end is written with the points its job logged (one transaction), never before.
+    end_batch = next((batch, points) for batch, points in written if ("run_end", "r1", "finished", 2.0, None) in batch)
+    assert end_batch[1] == [("r1", "training_accuracy", 0.9, 0, 1.0)]
+
+
+def test_a_flush_runs_held_jobs_at_once_and_holding_is_bounded(monkeypatch):
+    writer, written, ran, busy = _holding_writer()
+    assert writer.flush(5) and ran == ["metrics"]  # the user still trains: a flush does not wait
+    monkeypatch.setattr(writer_module, "MAX_HELD_JOBS", 3)
+    for _ in range(4):
+        writer.put(Job(lambda: ran.append("more"), "a job"))
+    writer.wake()
+    assert _wait_until(lambda: ran.count("more") >= 3)  # at the bound, the held ones run, in order
+    time.sleep(0.3)
+    assert ran.count("more") == 3  # the fourth is held again: the user still trains
+    busy.clear()
+    assert _wait_until(lambda: ran.count("more") == 4)

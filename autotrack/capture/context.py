@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import getpass
 import importlib.metadata
+import json
 import os
 import platform
 import socket
@@ -143,8 +144,19 @@ def program_argv() -> list[str]:
 
 @functools.cache
 def _distributions_by_import_name() -> Mapping[str, list[str]]:
-    # Scans every installed distribution's metadata (~100 ms): do it once per process.
-    return importlib.metadata.packages_distributions()
+    """Scans every installed distribution's metadata (~170 ms for 150 distributions, a tenth of a
+    short script): once per process, and once per environment across processes (user_cache)."""
+    from autotrack import user_cache
+
+    key = json.dumps([sys.executable, sys.version, user_cache.search_path()])
+    path = user_cache.cache_file("distributions", key)
+    cached = user_cache.read(path) or {}
+    stamps = user_cache.mtimes(user_cache.search_path())
+    if cached.get("key") == key and cached.get("path_mtimes") == stamps and isinstance(cached.get("by_import_name"), dict):
+        return cached["by_import_name"]
+    mapping = importlib.metadata.packages_distributions()
+    user_cache.write(path, {"key": key, "path_mtimes": stamps, "by_import_name": mapping})
+    return mapping
 
 
 @functools.cache

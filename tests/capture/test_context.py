@@ -82,15 +82,30 @@ def test_package_versions_maps_import_name_to_distribution(monkeypatch):
     assert package_versions(["yaml"]) == {"PyYAML": "6.0.1"}
 
 
-def test_packages_distributions_is_computed_once(monkeypatch):
+def test_packages_distributions_is_computed_once_per_environment(monkeypatch, tmp_path):
+    # Once per process, and across processes kept in the user's cache folder until a folder on
+    # sys.path changes (an install or an uninstall).
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    site = tmp_path / "site-packages"
+    site.mkdir()
+    monkeypatch.setattr(sys, "path", [*sys.path, str(site)])
     calls = []
     real = importlib.metadata.packages_distributions
     monkeypatch.setattr(importlib.metadata, "packages_distributions", lambda: calls.append(1) or real())
-    context_module._distributions_by_import_name.cache_clear()
+
+    def versions_in_a_new_process(name):
+        context_module._distributions_by_import_name.cache_clear()
+        return package_versions([name])
+
     try:
-        package_versions(["pytest"])
+        assert versions_in_a_new_process("pytest")["pytest"] == pytest.__version__
         package_versions(["numpy"])
         assert len(calls) == 1
+        assert versions_in_a_new_process("pytest")["pytest"] == pytest.__version__
+        assert len(calls) == 1  # read back from the cache file
+        (site / "newly_installed-1.0.dist-info").mkdir()
+        versions_in_a_new_process("pytest")
+        assert len(calls) == 2  # the environment changed: scanned again
     finally:
         context_module._distributions_by_import_name.cache_clear()
 
