@@ -167,11 +167,13 @@ class Run:
             payload = data.encode() if isinstance(data, str) else bytes(data)
             self.write_artifact(name or "artifact.bin", lambda path: _write_bytes(path, payload))
 
-    def write_artifact(self, name: str, write: Callable[[str], None]) -> None:
-        """Queue `write(path)` for the writer thread, then record the file it wrote."""
+    def write_artifact(self, name: str, write: Callable[[str], None], holdable: bool = False) -> None:
+        """Queue `write(path)` for the writer thread, then record the file it wrote. `holdable`:
+        `write` works on a copy taken now (a model's snapshot), so it may wait while the user's
+        training runs (writer.Job); a file of the user's is copied as soon as the writer can."""
         safe_name = os.path.basename(name.replace("\\", "/")) or "artifact"
         self._session.writer.put(Job(lambda: self._session.store_artifact(self.id, safe_name, write),
-                                     f"writing artifact {safe_name}", self.id))
+                                     f"writing artifact {safe_name}", self.id, holdable))
 
     def latency(self, method: str) -> LatencyStats:
         stats = self._latency.get(method)

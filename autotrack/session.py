@@ -282,7 +282,7 @@ class Session:
     def note_run_for_context(self, run_id: str) -> None:
         from autotrack.writer import Job
 
-        self.writer.put(Job(lambda: self._attach_context(run_id), "collecting run context", run_id))
+        self.writer.put(Job(lambda: self._attach_context(run_id), "collecting run context"))
 
     def _attach_context(self, run_id: str) -> None:
         sections: dict = {}
@@ -452,7 +452,7 @@ class Session:
             with guard("the autotrack_model_artifact hook"):
                 artifact = hook.autotrack_model_artifact(model=model, call=call)
                 if artifact:
-                    run.write_artifact(*artifact)
+                    run.write_artifact(*artifact, holdable=True)
 
     def fail_call(self, tracked: Tracked, exc: BaseException, elapsed: float, step_times: dict) -> None:
         from autotrack.run import status_for
@@ -527,7 +527,7 @@ class Session:
             if metrics:
                 run.log_metrics({f"training_{name}": value for name, value in metrics.items()}, step=0)
 
-        self.writer.put(Job(compute, "computing training metrics", run.id))
+        self.writer.put(Job(compute, "computing training metrics", run.id, holdable=True))
 
     # -- predict and score ----------------------------------------------------------------------
     def _remember_model(self, model, run: Run) -> None:

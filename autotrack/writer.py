@@ -22,12 +22,16 @@ MAX_HOLD_S = 10.0
 
 class Job:
     """Work to run on the writer thread (training metrics, serialising a model) before writing.
-    `run_id`: the run it records on; that run's end is written after it."""
 
-    __slots__ = ("fn", "where", "run_id")
+    `run_id`: the run it records on. `holdable`: it may wait while the user's training runs (it
+    works on a copy of what it records), and its run's end is then written after it. A job that
+    reads live state (the run context: working directory, environment) is not: it runs at once.
+    """
 
-    def __init__(self, fn, where: str, run_id: str | None = None):
-        self.fn, self.where, self.run_id = fn, where, run_id
+    __slots__ = ("fn", "where", "run_id", "holdable")
+
+    def __init__(self, fn, where: str, run_id: str | None = None, holdable: bool = False):
+        self.fn, self.where, self.run_id, self.holdable = fn, where, run_id, holdable
 
 
 class _FlushMarker:
@@ -46,8 +50,8 @@ class Writer:
     `sink(records, points)` persists one batch; `on_idle()` returns records to add after each
     pass (aggregated predict latency).
 
-    `user_busy()`, when given, says whether the user's training is running: Jobs (CPU work of
-    autotrack's own) are then held, with the end of their run, until it pauses, a flush asks for
+    `user_busy()`, when given, says whether the user's training is running: holdable Jobs (CPU
+    work of autotrack's own) are then held, with the end of their run, until it pauses, a flush asks for
     them, MAX_HELD_JOBS wait or the oldest has waited MAX_HOLD_S. A core taken from a
     multi-threaded fit (OpenMP, BLAS) slows all its threads, not one. Records flow on meanwhile:
     a run's start and params are written while it trains.
@@ -171,12 +175,13 @@ class Writer:
                 else:
                     batch.append(record)
             elif isinstance(record, Job):
-                if self._holding():
-                    self._hold(record)
-                    continue
-                if self._held:  # the held jobs run first, in order: _drain releases them next
-                    queue.appendleft(record)
-                    break
+                if record.holdable:
+                    if self._holding():
+                        self._hold(record)
+                        continue
+                    if self._held:  # the held jobs run first, in order: _drain releases them next
+                        queue.appendleft(record)
+                        break
                 # A job may queue more; they are taken in this same drain. Nothing queued after
                 # the job goes into this batch: the points it logged (training metrics) are
                 # written first, so a run's end never reaches the store (and an exporter that

@@ -102,7 +102,7 @@ def _holding_writer():
         writer.points.append(("r1", "training_accuracy", 0.9, 0, 1.0))
 
     writer.put(("run_start", "r1", {}))
-    writer.put(Job(job, "training metrics", "r1"))
+    writer.put(Job(job, "training metrics", "r1", holdable=True))
     writer.put(("run_end", "r1", "finished", 2.0, None))
     writer.put(("run_start", "r2", {}))
     writer.wake()
@@ -137,10 +137,12 @@ def test_a_flush_runs_held_jobs_at_once_and_holding_is_bounded(monkeypatch):
     assert writer.flush(5) and ran == ["metrics"]  # the user still trains: a flush does not wait
     monkeypatch.setattr(writer_module, "MAX_HELD_JOBS", 3)
     for _ in range(4):
-        writer.put(Job(lambda: ran.append("more"), "a job"))
+        writer.put(Job(lambda: ran.append("more"), "a job", holdable=True))
     writer.wake()
     assert _wait_until(lambda: ran.count("more") >= 3)  # at the bound, the held ones run, in order
     time.sleep(0.3)
     assert ran.count("more") == 3  # the fourth is held again: the user still trains
+    writer.put(Job(lambda: ran.append("context"), "reads live state"))  # not holdable: at once
+    assert _wait_until(lambda: "context" in ran) and ran.count("more") == 3
     busy.clear()
     assert _wait_until(lambda: ran.count("more") == 4)
