@@ -51,8 +51,8 @@ class Writer:
     pass (aggregated predict latency).
 
     `user_busy()`, when given, says whether the user's training is running: holdable Jobs (CPU
-    work of autotrack's own) are then held, with the end of their run, until it pauses, a flush asks for
-    them, MAX_HELD_JOBS wait or the oldest has waited MAX_HOLD_S. A core taken from a
+    work of autotrack's own) are then held, with the end of their run, until it pauses, a flush
+    asks for them, MAX_HELD_JOBS wait or the oldest has waited MAX_HOLD_S. A core taken from a
     multi-threaded fit (OpenMP, BLAS) slows all its threads, not one. Records flow on meanwhile:
     a run's start and params are written while it trains.
     """

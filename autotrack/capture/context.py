@@ -152,7 +152,8 @@ def _distributions_by_import_name() -> Mapping[str, list[str]]:
     path = user_cache.cache_file("distributions", key)
     cached = user_cache.read(path) or {}
     stamps = user_cache.mtimes(user_cache.search_path())
-    if cached.get("key") == key and cached.get("path_mtimes") == stamps and isinstance(cached.get("by_import_name"), dict):
+    fresh = cached.get("key") == key and cached.get("path_mtimes") == stamps
+    if fresh and isinstance(cached.get("by_import_name"), dict):
         return cached["by_import_name"]
     mapping = importlib.metadata.packages_distributions()
     user_cache.write(path, {"key": key, "path_mtimes": stamps, "by_import_name": mapping})
