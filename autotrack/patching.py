@@ -128,6 +128,7 @@ def _wrap_raw(raw, wrapper: Wrapper, in_class: bool):
 
 
 def _wrap_method(original, wrapper: Wrapper):
+    @hide_from_tracebacks
     @_looking_like(original)
     def patched(self, *args, **kwargs):
         try:
@@ -136,12 +137,12 @@ def _wrap_method(original, wrapper: Wrapper):
             _hide_wrapper_frames(exc)
             raise
 
-    _WRAPPER_CODES.add(patched.__code__)
     setattr(patched, _ORIGINAL, original)
     return patched
 
 
 def _wrap_function(original, wrapper: Wrapper):
+    @hide_from_tracebacks
     @_looking_like(original)
     def patched(*args, **kwargs):
         try:
@@ -150,7 +151,6 @@ def _wrap_function(original, wrapper: Wrapper):
             _hide_wrapper_frames(exc)
             raise
 
-    _WRAPPER_CODES.add(patched.__code__)
     setattr(patched, _ORIGINAL, original)
     return patched
 

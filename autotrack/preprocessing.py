@@ -36,7 +36,7 @@ class PreprocessingOutputs:
 
     def started(self, run_id: str, model, params: dict | None, X) -> None:
         """A preprocessing fit started on `X` (perhaps another preprocessing's output)."""
-        self._steps[run_id] = _Step(run_id, type(model).__name__, dict(params or {}), self._chain(X))
+        self._steps[run_id] = _Step(run_id, type(model).__name__, dict(params or {}), self.feeding(X))
         if len(self._steps) > _REMEMBERED_OUTPUTS:  # a loop of standalone fits keeps only the latest
             self._steps.popitem(last=False)
 
@@ -54,9 +54,6 @@ class PreprocessingOutputs:
 
     def feeding(self, X) -> list[_Step]:
         """The preprocessing steps `X` came out of, earliest first; [] when none."""
-        return self._chain(X)
-
-    def _chain(self, X) -> list[_Step]:
         if X is None:
             return []
         with self._lock:
