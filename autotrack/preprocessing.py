@@ -6,6 +6,7 @@ asked (`autotrack runs --all`, the dashboard's "show children"). What it outputs
 identity; a model later fitted on that very object gets the transformer's params under its step
 name, as a Pipeline's are (`standardscaler__with_mean`), and the tag `autotrack.preprocessing` with
 the preprocessing runs' ids, earliest first. A chain (scaler, then PCA on its output) is followed.
+Preprocessing records are not exported to other backends (MLflow): they stay in the local store.
 """
 
 from __future__ import annotations

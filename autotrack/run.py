@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Callable
 from autotrack.capture.params import flatten, param_value_text
 from autotrack.capture.redact import redact_value
 from autotrack.capture.timing import LatencyStats
+from autotrack.preprocessing import SOURCE as PREPROCESSING
 from autotrack.safety import warn_once
 from autotrack.writer import WAKE_AT, Job
 
@@ -64,7 +65,9 @@ class Run:
         self._steps: dict[str, int] = {}
         self._latency: dict[str, LatencyStats] = {}
         self._described: dict[str, set] = {}
-        exports = session.export_backends()
+        # A preprocessing record stays local, as run lists leave it out: the model it feeds carries
+        # its params, and a team server would otherwise show one top-level run per scaler fitted.
+        exports = () if source == PREPROCESSING else session.export_backends()
         self._put(("run_start", self.id, {
             "experiment": experiment, "name": name, "parent_id": parent_id, "status": RUNNING,
             "source": source, "start_time": self.start_time, "pid": os.getpid(), "host": _HOST,

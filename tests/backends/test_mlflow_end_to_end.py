@@ -700,3 +700,34 @@ def test_without_a_tracking_server_runs_stay_pending_and_sync_says_what_to_set(r
     assert refused.returncode == 1 and "set MLFLOW_TRACKING_URI" in refused.stderr
     synced = cli("sync", env={**env, "MLFLOW_TRACKING_URI": mlflow_server})
     assert "exported 1 run " in synced.stdout
+
+
+# -- 8. preprocessing fitted on its own stays local -----------------------------------------------------
+PREPROCESSED = """
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
+
+X, y = make_classification(n_samples=200, n_features=5, random_state=0)
+for _ in range(3):
+    StandardScaler().fit(X)                     # a loop of standalone scalers: no flood in MLflow
+X_scaled = StandardScaler(with_std=False).fit_transform(X)
+LogisticRegression().fit(X_scaled, y)
+"""
+
+
+@pytest.mark.parametrize("runs_for, exported", [("models", ["LogisticRegression"]),
+                                                 ("all", ["LogisticRegression"] + ["StandardScaler"] * 4)])
+def test_preprocessing_records_stay_local_unless_every_fit_is_a_run(mlflow_server, run_script, cli,
+                                                                     runs_for, exported):
+    stem = unique("preprocessing_e2e")
+    run_script(PREPROCESSED, name=f"{stem}.py",
+               env=backend_env(mlflow_server, AUTOTRACK_EXIT_TIMEOUT=60, AUTOTRACK_RUNS_FOR=runs_for))
+    assert len(local_runs(cli)) == 5  # every fit is recorded locally either way
+    client = mlflow.MlflowClient(mlflow_server)
+    experiment = client.get_experiment_by_name(stem)
+    remote = client.search_runs([experiment.experiment_id])
+    assert sorted(run.info.run_name.split()[0] for run in remote) == exported
+    model = next(run for run in remote if run.info.run_name == "LogisticRegression")
+    if runs_for == "models":  # the model carries its preprocessing's params
+        assert model.data.params["standardscaler__with_std"] == "False"
