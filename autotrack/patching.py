@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import os
 import sys
 import threading
 from types import MethodType, ModuleType
@@ -218,6 +219,12 @@ class PostImportHooks:
         self._trees: dict[str, list[Callable]] = {}  # top-level name -> callbacks for it and submodules
         self._busy: set[str] = set()
         self._lock = threading.RLock()
+        if hasattr(os, "register_at_fork"):  # a lock held by another thread at fork() stays held
+            os.register_at_fork(after_in_child=self._after_fork)
+
+    def _after_fork(self) -> None:
+        self._lock = threading.RLock()
+        self._busy = set()
 
     def when_imported(self, name: str, callback: Callable[[ModuleType], None], submodules=False):
         with self._lock:

@@ -12,6 +12,7 @@ Preprocessing records are not exported to other backends (MLflow): they stay in 
 from __future__ import annotations
 
 import collections
+import os
 import threading
 import weakref
 
@@ -33,6 +34,11 @@ class PreprocessingOutputs:
     def __init__(self):
         self._steps: collections.OrderedDict[str, _Step] = collections.OrderedDict()  # run id -> its step
         self._outputs: collections.deque = collections.deque(maxlen=_REMEMBERED_OUTPUTS)
+        self._lock = threading.Lock()
+        if hasattr(os, "register_at_fork"):  # a lock held by another thread at fork() stays held
+            os.register_at_fork(after_in_child=self._after_fork)
+
+    def _after_fork(self) -> None:
         self._lock = threading.Lock()
 
     def started(self, run_id: str, model, params: dict | None, X) -> None:

@@ -14,8 +14,9 @@ from autotrack.capture.params import flatten, param_value_text
 from autotrack.capture.redact import redact_value
 from autotrack.capture.timing import LatencyStats
 from autotrack.preprocessing import SOURCE as PREPROCESSING
+from autotrack.stores.spool import in_fork_child
 from autotrack.safety import warn_once
-from autotrack.writer import WAKE_AT, Job
+from autotrack.writer import MAX_QUEUED, WAKE_AT, Job
 
 if TYPE_CHECKING:
     from autotrack.session import Session
@@ -73,7 +74,7 @@ class Run:
             "source": source, "start_time": self.start_time, "pid": os.getpid(), "host": _HOST,
             "proc_token": _own_process_token(), "exports": exports,
         }))
-        if exports:
+        if exports and not in_fork_child():  # a fork child's runs are exported by their importer
             session.exporter.add_run(self.id)
         session.note_run_for_context(self.id)
 
@@ -92,6 +93,9 @@ class Run:
         # The hot path of a training loop: one tuple and one deque.append per point.
         now = time.time()
         append, run_id = self._append_point, self.id
+        if len(self._writer.points) >= MAX_QUEUED:  # never wait for the store: drop the newest, counted
+            self._writer.dropped_points[run_id] += len(metrics)
+            return
         for key, value in metrics.items():
             try:
                 number = float(value)
@@ -113,7 +117,7 @@ class Run:
         if writer._thread is None:
             writer.start()
         if len(writer.points) > WAKE_AT:
-            writer.backpressure()
+            writer.wake()
 
     def set_metric_goals(self, goals: dict) -> None:
         """Say which way is better for metrics of this run: {key: "max" | "min" | "none"}. Stored
@@ -214,6 +218,11 @@ class Run:
         if isinstance(error, BaseException):
             error = f"{type(error).__name__}: {error}"
         self.error = error
+        writer = self._writer
+        if self.id in writer.dropped_points or self.id in writer.dropped_records:
+            self._put(("dropped", self.id, {"points": writer.dropped_points.pop(self.id, 0),
+                                            "records": writer.dropped_records.pop(self.id, 0),
+                                            "why": writer.why_dropped()}))
         self._put(("run_end", self.id, status, self.end_time, error))
         self._session.run_ended(self)
 

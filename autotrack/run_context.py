@@ -45,9 +45,10 @@ class ContextStack:
                 os.environ.pop(ENV, None)
 
     def reset(self) -> None:
-        """After fork: the child's own runs start from the context it inherited."""
-        with self._lock:
-            self._entries = []
+        """After fork: the child's own runs start from the context it inherited. A new lock: the
+        parent's may have been held by another thread at the instant of the fork."""
+        self._lock = threading.Lock()
+        self._entries = []
 
 
 def inherited(environ=None) -> dict | None:

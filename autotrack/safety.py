@@ -8,6 +8,16 @@ import threading
 _strict = os.environ.get("AUTOTRACK_STRICT", "").strip().lower() in ("1", "true", "yes", "on")
 _reported: set[str] = set()
 _lock = threading.Lock()
+
+
+def _new_lock_after_fork() -> None:
+    # Held by another thread at the instant of a fork(), a lock stays held forever in the child.
+    global _lock
+    _lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_lock_after_fork)
 # Errors raised where nobody can receive them (the background writer): kept for flush() and exit.
 background_errors: list[str] = []
 

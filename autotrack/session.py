@@ -11,6 +11,7 @@ import time
 TYPE_CHECKING = False  # typing itself costs ~2 ms at enable(); annotations are strings here
 
 from autotrack import config, preprocessing, sigterm
+from autotrack.stores.spool import in_fork_child
 from autotrack.patching import Patch, PostImportHooks, all_subclasses, patch_attribute, watch_subclasses
 from autotrack.safety import background_errors, guard, is_strict, logger, report, set_strict, warn_once
 
@@ -83,8 +84,11 @@ class Session:
 
             with self._lock:
                 if self._writer is None:
-                    self._writer = Writer(self._write, on_idle=self._latency_records,
-                                          on_thread_start=mark_thread_internal, user_busy=self._user_busy)
+                    from autotrack.stores.local import store_problem
+
+                    self._writer = Writer(self._write, on_idle=self._on_writer_idle,
+                                          on_thread_start=mark_thread_internal, user_busy=self._user_busy,
+                                          store_problem=store_problem)
         return self._writer
 
     def configure_settings(self, overrides: dict | None = None) -> config.Settings:
@@ -253,9 +257,9 @@ class Session:
         if run.status != FINISHED:
             with guard("raising an alert"):
                 self.notifier.run_ended(run, nested=run.parent_id in self._open_runs)
-        if self._inherited is not None:
-            # A worker process is often ended without its exit handlers (Pool.terminate()):
-            # what it recorded is written before its caller gets the result.
+        if self._inherited is not None or in_fork_child():
+            # A worker process is often ended without its exit handlers (Pool.terminate(), a fork
+            # child's os._exit): what it recorded is written before its caller gets the result.
             self.writer.flush(self.settings.exit_timeout)
         else:
             self.writer.wake()
@@ -577,6 +581,17 @@ class Session:
     def watch_latency(self, run_id: str, method: str, stats) -> None:
         self._latency.append((run_id, method, stats))
 
+    def _on_writer_idle(self) -> list:
+        """After each pass of the writer: fork children's spooled runs are imported (and exported
+        where this process exports), and the aggregated predict latencies are written."""
+        for store in self._active_stores():
+            importer = getattr(store, "import_spool", None)
+            exported = importer() if importer is not None else ()
+            if exported and self.export_backends():
+                for run_id in exported:
+                    self.exporter.add_run(run_id)
+        return self._latency_records()
+
     def _latency_records(self) -> list:
         records = []
         for run_id, method, stats in list(self._latency):
@@ -688,7 +703,7 @@ class Session:
 
         sys.excepthook = excepthook
         if hasattr(os, "register_at_fork"):
-            os.register_at_fork(after_in_child=self._after_fork)
+            os.register_at_fork(after_in_child=self._after_fork, after_in_parent=self._after_fork_in_parent)
 
     def _end_open_runs(self) -> None:
         """At exit: runs still open end as finished, or as failed with the uncaught exception."""
@@ -720,7 +735,8 @@ class Session:
             self._notifier.drain(max(0.0, deadline - time.monotonic()))
 
     def _after_fork(self) -> None:
-        # The parent's queued records and database connection belong to the parent.
+        # The parent's queued records, runs and database connection belong to the parent. The
+        # child writes to a spool file of its own (stores/spool.py), never to SQLite.
         self._stores = None  # the parent's database connection must not be used here
         self._exporter = None  # nor its export thread, which does not exist in the child
         self._notifier = None  # nor its alerts and notify thread
@@ -728,7 +744,26 @@ class Session:
         self._latency = []
         self._open_runs = {}
         self.process_runs = []
+        self._fits_running, self._last_fit_end = 0, 0.0  # fits of the parent's other threads
         self._lock = threading.RLock()
+
+    def _after_fork_in_parent(self) -> None:
+        # The writer's idle tick imports what the child spools: make sure it runs.
+        if self.settings is not None:
+            self.writer.start()
+
+    def _warn_unwritten(self, flushed: bool, timeout: float) -> None:
+        """At exit: one line when something stays unwritten (lost with the process), with counts."""
+        writer = self._writer
+        if flushed and writer.failing is None:
+            return
+        points, records, runs = writer.unwritten()
+        if not points and not records:
+            return
+        why = f"the store cannot be written: {writer.failing}" if writer.failing else \
+            f"not written within exit_timeout={timeout}s"
+        logger().warning("autotrack: %s metric points and %s other records of %s runs are lost (%s)",
+                         f"{points:,}", f"{records:,}", runs, why)
 
     def _at_exit(self) -> None:
         try:
@@ -742,10 +777,8 @@ class Session:
                 process_outcome.record(self, status_for(uncaught) if uncaught is not None else "finished", uncaught)
             timeout = self.settings.exit_timeout if self.settings else 10.0
             deadline = time.monotonic() + timeout
-            if self._writer is not None and not self._writer.flush(timeout):
-                logger().warning("autotrack: %d records were not written within exit_timeout=%ss;"
-                                 " the runs they belong to may be incomplete",
-                                 self._writer.pending(), timeout)
+            if self._writer is not None:
+                self._warn_unwritten(self._writer.flush(timeout), timeout)
             # Alerts were being sent meanwhile; those of runs the exit just ended are sent now.
             if self._notifier is not None and not self._notifier.drain(deadline - time.monotonic()):
                 from autotrack.notify import warn_undelivered

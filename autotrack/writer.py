@@ -9,15 +9,24 @@ import time
 
 from autotrack.safety import report_background
 
-# Past this many queued items a caller waits for the writer (backpressure keeps memory bounded);
-# below it, queuing is one deque.append on the caller's thread.
+# Past this many queued metric points (or records) what is logged is dropped, newest first, and
+# counted on its run: the caller never waits for the writer, and memory stays bounded (a point
+# queued takes ~150 bytes). Below it, queuing is one deque.append on the caller's thread.
 MAX_QUEUED = 1_000_000
 WAKE_AT = 50_000  # wake the writer early when this many items are waiting
 _IDLE_INTERVAL_S = 0.25
 _BATCH = 50_000
 # Jobs wait while the user's training runs (see Writer): at most this many, for at most this long.
+# MAX_HOLD_S is also the durability bound: a run's records are committed (and survive kill -9)
+# within it of the run's end, unless the store cannot be written.
 MAX_HELD_JOBS = 32
-MAX_HOLD_S = 10.0
+MAX_HOLD_S = 2.0
+# A store that cannot be written (locked, full, read-only) is tried again this often; what was
+# taken from the queues meanwhile waits in memory, not lost.
+RETRY_INTERVAL_S = 1.0
+# Records a caller may always queue, full or not: one or two per run, and without them a run
+# would be missing, or read as killed though it ended.
+_ALWAYS_QUEUED = ("run_start", "run_end", "dropped")
 
 
 class Job:
@@ -57,8 +66,18 @@ class Writer:
     a run's start and params are written while it trains.
     """
 
-    def __init__(self, sink, on_idle=None, on_thread_start=None, user_busy=None):
+    def __init__(self, sink, on_idle=None, on_thread_start=None, user_busy=None, store_problem=None):
         self._sink = sink
+        # store_problem(exc) -> one line when `exc` means the store cannot be written now (a lock,
+        # a full disk, no permission): the batch is kept and tried again; None: a bug, reported.
+        self._store_problem = store_problem
+        self.failing: str | None = None  # why the store cannot be written, while it cannot
+        self._unwritten: tuple[list, list] | None = None  # the batch waiting for the store
+        self._in_flight: tuple[list, list] | None = None  # the batch the store is writing now
+        self._retry_at = 0.0
+        # Counted per run id while the queues were full; the run's end records the count.
+        self.dropped_points: collections.Counter = collections.Counter()
+        self.dropped_records: collections.Counter = collections.Counter()
         self._on_idle = on_idle
         self._on_thread_start = on_thread_start
         self._user_busy = user_busy
@@ -77,17 +96,28 @@ class Writer:
 
     # -- caller side -------------------------------------------------------------------------
     def put(self, record) -> None:
-        self.records.append(record)
+        queue = self.records
+        if len(queue) > WAKE_AT:
+            self._wake.set()
+            if len(queue) >= MAX_QUEUED and not (type(record) is tuple and record[0] in _ALWAYS_QUEUED):
+                self.drop_record(record)
+                return
+        queue.append(record)
         if self._thread is None:
             self.start()
-        if len(self.records) > WAKE_AT:
-            self.backpressure()
 
-    def backpressure(self) -> None:
-        """Called when a queue is long: wake the writer, and wait while it is over the bound."""
-        self._wake.set()
-        while len(self.records) + len(self.points) > MAX_QUEUED and self._thread_alive():
-            time.sleep(0.001)
+    def drop_record(self, record) -> None:
+        run_id = record[1] if type(record) is tuple else getattr(record, "run_id", None)
+        self.dropped_records[run_id] += 1
+
+    def queue_full(self) -> bool:
+        """Whether metric points logged now are dropped (and counted by the caller)."""
+        return len(self.points) >= MAX_QUEUED
+
+    def why_dropped(self) -> str:
+        if self.failing:
+            return f"the store could not be written ({self.failing})"
+        return f"the store did not keep up ({MAX_QUEUED:,} waiting)"
 
     def wake(self) -> None:
         self._wake.set()
@@ -110,7 +140,18 @@ class Writer:
                 self._flushes -= 1
 
     def pending(self) -> int:
-        return len(self.records) + len(self.points)
+        return len(self.records) + len(self.points) + sum(map(len, self._unwritten or ()))
+
+    def unwritten(self) -> tuple[int, int, int]:
+        """Metric points, other records and runs still in memory, not in the store."""
+        records = [item for item in list(self.records) if type(item) is tuple]
+        points = list(self.points)
+        for batch in (self._unwritten, self._in_flight):
+            if batch is not None:
+                records += batch[0]
+                points += batch[1]
+        runs = {record[1] for record in records} | {point[0] for point in points}
+        return len(points), len(records), len(runs)
 
     def _thread_alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
@@ -125,6 +166,9 @@ class Writer:
         # The child has no writer thread, and the parent's queued items are the parent's to write.
         self.records.clear()
         self.points.clear()
+        self._unwritten, self._in_flight, self.failing = None, None, None
+        self.dropped_points.clear()
+        self.dropped_records.clear()
         self._thread = None
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -144,6 +188,11 @@ class Writer:
     def _drain(self) -> None:
         markers: list[_FlushMarker] = []
         while True:
+            if self._unwritten is not None and not self._retry_unwritten(bool(markers) or self._flushes > 0):
+                # The store still cannot be written: what is queued stays queued (bounded), and a
+                # flush waiting for it is answered now; `failing` says why.
+                markers.extend(item for item in self.records if isinstance(item, _FlushMarker))
+                break
             if self._held and not self._holding():
                 self._release_held()
             # Points first: records taken after them (a flush marker) must not overtake them.
@@ -152,8 +201,8 @@ class Writer:
             if self._on_idle and not self.records:
                 records.extend(self._run_guarded(self._on_idle, "latency statistics") or ())
             if records or points:
-                self._run_guarded(lambda: self._sink(records, points), "writing to the store")
-            if not self.records and not self.points:
+                self._write(records, points)
+            if self._unwritten is not None or (not self.records and not self.points):
                 break
         if self._held and (markers or not self._holding()):  # a flush waits for held jobs too
             self._release_held()
@@ -186,7 +235,7 @@ class Writer:
                 # the job goes into this batch: the points it logged (training metrics) are
                 # written first, so a run's end never reaches the store (and an exporter that
                 # takes an ended run as complete) before them.
-                self._run_guarded(record.fn, record.where)
+                self._run_job(record)
                 break
             else:
                 markers.append(record)
@@ -215,12 +264,69 @@ class Writer:
         ends = []
         for item in held:
             if isinstance(item, Job):
-                self._run_guarded(item.fn, item.where)
+                self._run_job(item)
             else:
                 ends.append(item)
         points = [self.points.popleft() for _ in range(len(self.points))]
         if ends or points:
-            self._run_guarded(lambda: self._sink(ends, points), "writing to the store")
+            self._write(ends, points)
+
+    def _write(self, records: list, points: list) -> None:
+        """Hand a batch to the store; when the store cannot be written now, keep it for a retry."""
+        if self._unwritten is not None:  # an earlier batch goes first
+            self._unwritten[0].extend(records)
+            self._unwritten[1].extend(points)
+            return
+        self._in_flight = (records, points)
+        try:
+            self._sink(records, points)
+        except Exception as exc:
+            problem = self._store_problem(exc) if self._store_problem else None
+            if problem is None:  # not the store's state: a tracking error, reported and dropped
+                report_background("writing to the store", exc)
+                return
+            self._unwritten = (records, points)
+            self._retry_at = time.monotonic() + RETRY_INTERVAL_S
+            if self.failing is None:
+                from autotrack.safety import logger
+
+                logger().warning("autotrack: the store cannot be written (%s); what is logged is kept in "
+                                 "memory and written when it can be (past %s queued points the newest "
+                                 "are dropped and counted on their runs)", problem, f"{MAX_QUEUED:,}")
+            self.failing = problem
+        finally:
+            self._in_flight = None
+
+    def _retry_unwritten(self, now: bool) -> bool:
+        """Try the kept batch again (at most every RETRY_INTERVAL_S unless `now`); True once written."""
+        if not now and time.monotonic() < self._retry_at:
+            return False
+        records, points = self._unwritten
+        self._unwritten = None
+        self._write(records, points)
+        if self._unwritten is None:
+            if self.failing is not None:
+                from autotrack.safety import logger
+
+                logger().warning("autotrack: the store can be written again; what was kept is written")
+            self.failing = None
+            return True
+        return False
+
+    def _run_job(self, job: Job) -> None:
+        try:
+            job.fn()
+        except Exception as exc:
+            problem = self._store_problem(exc) if self._store_problem else None
+            if problem is None:
+                report_background(job.where, exc)
+            else:  # a file the job writes (a model) meets a full disk: the store's state, not a bug
+                from autotrack.safety import warn_once
+
+                warn_once(f"job-store:{problem}", "%s failed: %s; the run is kept without it",
+                          job.where, problem)
+                if job.run_id is not None:
+                    self.dropped_records[job.run_id] += 1
 
     @staticmethod
     def _run_guarded(fn, where):

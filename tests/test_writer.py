@@ -39,23 +39,52 @@ def test_flush_reports_a_timeout_instead_of_hanging():
     assert writer.flush(5) is True
 
 
-def test_queue_is_bounded_callers_wait_for_the_writer(monkeypatch):
+def test_a_full_queue_drops_the_newest_records_counted_per_run_and_the_caller_never_waits(monkeypatch):
     monkeypatch.setattr(writer_module, "MAX_QUEUED", 100)
     monkeypatch.setattr(writer_module, "WAKE_AT", 10)
-    slow_batches = []
-
-    def slow_sink(records, points):
-        time.sleep(0.01)
-        slow_batches.append(len(records))
-
-    writer = Writer(slow_sink)
-    high_water = 0
+    release = threading.Event()
+    written: list = []
+    writer = Writer(lambda records, points: (release.wait(30), written.extend(records)))
+    started = time.monotonic()
     for i in range(2_000):
-        writer.put(("tags", "r", {"i": str(i)}))
-        high_water = max(high_water, writer.pending())
+        writer.put(("tags", f"r{i % 2}", {"i": str(i)}))
+    writer.put(("run_end", "r0", "finished", 1.0, None))  # a run's end is never dropped
+    assert time.monotonic() - started < 5  # the sink is blocked: a waiting caller would hang here
+    assert writer.pending() <= 102
+    release.set()
     assert writer.flush(10)
-    assert high_water <= 101  # never more than the bound (plus the record just added)
-    assert sum(slow_batches) == 2_000  # and nothing was dropped
+    kept = [record for record in written if record[0] == "tags"]
+    assert len(kept) + sum(writer.dropped_records.values()) == 2_000
+    assert set(writer.dropped_records) == {"r0", "r1"} and ("run_end", "r0", "finished", 1.0, None) in written
+    kept_numbers = [int(record[2]["i"]) for record in kept]
+    assert kept_numbers == sorted(kept_numbers) and kept_numbers[0] == 0  # the newest were dropped
+
+
+def test_a_store_that_cannot_be_written_keeps_the_batch_and_writes_it_when_it_can(monkeypatch, caplog):
+    monkeypatch.setattr(writer_module, "RETRY_INTERVAL_S", 0.05)
+    full = threading.Event()
+    full.set()
+    written: list = []
+
+    def sink(records, points):
+        if full.is_set():
+            raise OSError(28, "No space left on device")
+        written.append((list(records), list(points)))
+
+    writer = Writer(sink, store_problem=lambda exc: "the disk is full" if exc.errno == 28 else None)
+    writer.put(("tags", "r", {"a": "1"}))
+    writer.points.append(("r", "loss", 0.5, 0, 1.0))
+    assert writer.flush(5)  # answered, not hung, while the store fails
+    assert writer.failing == "the disk is full"
+    assert writer.unwritten() == (1, 1, 1)
+    writer.put(("tags", "r", {"b": "2"}))
+    full.clear()
+    assert _wait_until(lambda: writer.failing is None and writer.pending() == 0)
+    assert [r for batch, _ in written for r in batch] == [("tags", "r", {"a": "1"}), ("tags", "r", {"b": "2"})]
+    assert [p for _, batch in written for p in batch] == [("r", "loss", 0.5, 0, 1.0)]
+    warnings = [record.getMessage() for record in caplog.records if record.name == "autotrack"]
+    assert len([w for w in warnings if "cannot be written (the disk is full)" in w]) == 1
+    assert all("\n" not in w for w in warnings)
 
 
 def test_a_failing_sink_is_reported_and_the_writer_survives(monkeypatch):

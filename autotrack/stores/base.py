@@ -16,7 +16,10 @@ from typing import Protocol
 #   ("goals", run_id, {key: goal})          a framework's goal for metrics: "max", "min", "none"
 #   ("dataset", run_id, description)
 #   ("artifact", run_id, name, relative_path, size_bytes)
-RECORD_KINDS = ("run_start", "run_end", "params", "tags", "metric", "goals", "merge", "dataset", "artifact")
+#   ("dropped", run_id, {"points": n, "records": n, "why": text})   what could not be kept of the
+#                                          run (the writer's queue was full, the store failing)
+RECORD_KINDS = ("run_start", "run_end", "params", "tags", "metric", "goals", "merge", "dataset", "artifact",
+                "dropped")
 
 
 class Store(Protocol):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import sqlite3
@@ -11,9 +12,11 @@ from pathlib import Path
 import autotrack
 from autotrack.metric_goals import goal_from_setting
 from autotrack.stores.base import Store
+from autotrack.stores.spool import SPOOL_DIR, Spool, as_records, complete_lines, in_fork_child, process_alive
+from autotrack.stores.spool import SUFFIX as SPOOL_SUFFIX
 
 DB_NAME = "runs.db"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -80,6 +83,14 @@ ALTER TABLE series ADD COLUMN goal TEXT;
 ALTER TABLE series ADD COLUMN goal_source TEXT;
 """
 
+# Version 4: what could not be kept of a run (`{"points": n, "records": n, "why": text}`: the writer's
+# queue was full, or the store could not be written), and how far each fork child's spool file
+# (stores/spool.py) has been imported, so that two importers never import a line twice.
+DURABILITY_SCHEMA = """
+ALTER TABLE runs ADD COLUMN dropped TEXT;
+CREATE TABLE IF NOT EXISTS spool (file TEXT PRIMARY KEY, offset INTEGER NOT NULL) WITHOUT ROWID;
+"""
+
 
 _INSERT_POINT = "INSERT INTO metrics (series, value, step, timestamp) VALUES (?, ?, ?, ?)"
 
@@ -98,9 +109,16 @@ def connect(directory: Path, create: bool) -> sqlite3.Connection:
     if not db_path.exists():
         if not create:
             raise StoreError(f"no autotrack store at {directory} (set AUTOTRACK_DIR or --store)")
-        _create_private(directory, db_path)
+        try:
+            _create_private(directory, db_path)
+        except OSError as exc:
+            raise StoreError(f"the autotrack store {directory} cannot be created: {describe_error(exc)}") from None
     try:
-        conn = sqlite3.connect(str(db_path), timeout=30, isolation_level=None, check_same_thread=False)
+        if create:
+            conn = sqlite3.connect(str(db_path), timeout=30, isolation_level=None, check_same_thread=False)
+        else:  # readers never change the store's files (no checkpoint of a crashed writer's WAL)
+            conn = sqlite3.connect(db_path.absolute().as_uri() + "?mode=ro", uri=True, timeout=30,
+                                   isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA busy_timeout = 30000")
         if create:
             conn.execute("PRAGMA journal_mode = WAL")
@@ -108,17 +126,62 @@ def connect(directory: Path, create: bool) -> sqlite3.Connection:
             # The writer's connection: a larger page cache keeps the metrics index in memory
             # while points stream in (SQLite's default is 2 MiB).
             conn.execute("PRAGMA cache_size = -65536")
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version < SCHEMA_VERSION:  # a new store, or one written by an older autotrack
-                _upgrade(conn)
-        else:
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            conn.close()
+            raise StoreError(f"the autotrack store {directory} was written by a newer autotrack (store "
+                             f"version {version}; this autotrack {autotrack.__version__} knows up to "
+                             f"{SCHEMA_VERSION}): upgrade autotrack, or use another AUTOTRACK_DIR")
+        if create and version < SCHEMA_VERSION:  # a new store, or one written by an older autotrack
+            _upgrade(conn)
     except sqlite3.DatabaseError as exc:
-        raise StoreError(
-            f"the autotrack store {db_path} cannot be read ({exc}); it may be corrupted or not an "
-            f"autotrack store: move it aside and a new one is created on the next run"
-        ) from exc
+        if _is_corruption(exc):
+            raise StoreError(f"the autotrack store {db_path} cannot be read ({exc}); it may be corrupted "
+                             f"or not an autotrack store: move it aside and a new one is created on the "
+                             f"next run") from exc
+        raise StoreError(f"the autotrack store {db_path} cannot be used: {describe_error(exc)}") from exc
     return conn
+
+
+def _is_corruption(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "malformed" in text or "not a database" in text or "corrupt" in text
+
+
+def describe_error(exc: BaseException) -> str:
+    """What keeps the store from being written, named as the user can act on it (one line)."""
+    text = str(exc).lower()
+    if (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "full" in text:
+        return "the disk is full"
+    if isinstance(exc, PermissionError) or "readonly" in text or "read-only" in text \
+            or "permission" in text or "unable to open" in text:
+        return "no permission to write there (a read-only disk or folder?)"
+    if "locked" in text or "busy" in text:
+        return "another process holds its write lock"
+    if _is_corruption(exc):
+        return f"it may be corrupted ({exc})"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def store_problem(exc: BaseException) -> str | None:
+    """One line when `exc` says the store cannot be written now (its lock, a full disk, no
+    permission, a folder gone): the writer keeps what it holds and tries again. None otherwise."""
+    if isinstance(exc, StoreError):  # a corrupted store is not a state that passes: reported as an error
+        return None if isinstance(exc.__cause__, sqlite3.DatabaseError) and _is_corruption(exc.__cause__) \
+            else str(exc)
+    if isinstance(exc, sqlite3.OperationalError):
+        text = str(exc).lower()
+        if any(word in text for word in _STORE_STATES):
+            return describe_error(exc)
+    elif isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES,
+                                                    errno.EPERM, errno.EIO, errno.ENOENT):
+        return describe_error(exc)
+    return None
+
+
+# What SQLite says when the store's state (not autotrack's SQL) keeps it from writing.
+_STORE_STATES = ("locked", "busy", "full", "readonly", "read-only", "unable to open", "disk i/o",
+                 "permission")
 
 
 def _upgrade(conn: sqlite3.Connection) -> None:
@@ -130,14 +193,20 @@ def _upgrade(conn: sqlite3.Connection) -> None:
     try:
         columns = {row[1] for row in conn.execute("PRAGMA table_info(series)")}
         if "goal" not in columns:
-            for statement in GOALS_SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
+            _run_statements(conn, GOALS_SCHEMA)
+        if "dropped" not in {row[1] for row in conn.execute("PRAGMA table_info(runs)")}:
+            _run_statements(conn, DURABILITY_SCHEMA)
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+def _run_statements(conn: sqlite3.Connection, script: str) -> None:
+    for statement in script.split(";"):
+        if statement.strip():
+            conn.execute(statement)
 
 
 def _create_private(directory: Path, db_path: Path) -> None:
@@ -160,6 +229,7 @@ class LocalStore(Store):
         self._conn: sqlite3.Connection | None = None
         self._series: dict[tuple[str, str], int] = {}  # (run id, metric) -> series id
         self._metric_goals = metric_goals  # the user's setting, applied when a series is new
+        self._spool_seen: dict[str, int] = {}  # spool file -> its size when last imported
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -176,18 +246,62 @@ class LocalStore(Store):
 
     def write(self, batch: list[tuple]) -> None:
         with self._transaction() as conn:
-            points = []
-            for record in batch:
-                if record[0] == "metric":
-                    points.append(record[1:])
-                else:
-                    getattr(self, "_write_" + record[0])(conn, *record[1:])
-            self._insert_points(conn, points)
+            self._apply(conn, batch)
 
     def write_points(self, points: list[tuple]) -> None:
         """The fast path for metric points `(run_id, key, value, step, timestamp)`."""
         with self._transaction() as conn:
             self._insert_points(conn, points)
+
+    def _apply(self, conn, batch: list[tuple]) -> None:
+        points = []
+        for record in batch:
+            if record[0] == "metric":
+                points.append(record[1:])
+            else:
+                getattr(self, "_write_" + record[0])(conn, *record[1:])
+        self._insert_points(conn, points)
+
+    def import_spool(self) -> list[str]:
+        """Import what fork children appended to their spool files since the last import
+        (stores/spool.py), each file's new lines in one transaction with its new offset, so that
+        concurrent importers never import a line twice. Returns the ids of the runs imported
+        whose start asks for an export (the caller's exporter sends them)."""
+        folder = self.directory / SPOOL_DIR
+        try:
+            names = sorted(entry.name for entry in os.scandir(folder) if entry.name.endswith(SPOOL_SUFFIX))
+        except FileNotFoundError:
+            return []
+        exported: list[str] = []
+        for name in names:
+            path = folder / name
+            try:
+                size = path.stat().st_size
+            except FileNotFoundError:  # another importer finished it
+                continue
+            alive = process_alive(name)
+            if alive and self._spool_seen.get(name) == size:
+                continue
+            with self._transaction() as conn:
+                row = conn.execute("SELECT offset FROM spool WHERE file = ?", (name,)).fetchone()
+                offset = row[0] if row else 0
+                batches, end = complete_lines(path, offset) if size > offset else ([], offset)
+                for batch in batches:
+                    records, points = as_records(batch)
+                    self._apply(conn, records + [("metric", *point) for point in points])
+                    exported += [record[1] for record in records
+                                 if record[0] == "run_start" and record[2].get("exports")]
+                finished = not alive and end >= size
+                if finished:
+                    conn.execute("DELETE FROM spool WHERE file = ?", (name,))
+                elif end != offset:
+                    conn.execute("INSERT OR REPLACE INTO spool (file, offset) VALUES (?, ?)", (name, end))
+            self._spool_seen[name] = size
+            if finished:  # after the commit: a crash in between leaves a file imported again from 0
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(path)
+                self._spool_seen.pop(name, None)
+        return exported
 
     def _insert_points(self, conn, points: list[tuple]) -> None:
         series = self._series
@@ -279,6 +393,17 @@ class LocalStore(Store):
         )
 
     @staticmethod
+    def _write_dropped(conn, run_id, counts):
+        row = conn.execute("SELECT dropped FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            return
+        total = json.loads(row[0] or "{}")
+        for key in ("points", "records"):
+            total[key] = total.get(key, 0) + int(counts.get(key) or 0)
+        total["why"] = counts.get("why") or total.get("why")
+        conn.execute("UPDATE runs SET dropped = ? WHERE id = ?", (dumps(total), run_id))
+
+    @staticmethod
     def _write_artifact(conn, run_id, name, path, size):
         conn.execute(
             "INSERT OR REPLACE INTO artifacts (run_id, name, path, bytes) VALUES (?, ?, ?, ?)",
@@ -313,9 +438,17 @@ def _replace_nonfinite(value):
     return value
 
 
+def open_local_store(settings):
+    """The local store; in a child made by fork(), its spool file instead (stores/spool.py)."""
+    if in_fork_child():
+        return Spool(store_dir(settings.dir))
+    return LocalStore(settings.dir, settings.metric_goals)
+
+
 @autotrack.hookimpl
 def autotrack_register_stores(register):
-    register("local", lambda settings: LocalStore(settings.dir, settings.metric_goals))
+    register("local", open_local_store)
 
 
-__all__ = ["LocalStore", "StoreError", "connect", "store_dir", "deep_merge", "dumps", "DB_NAME"]
+__all__ = ["LocalStore", "StoreError", "connect", "store_dir", "store_problem", "describe_error", "deep_merge",
+           "dumps", "DB_NAME", "open_local_store"]

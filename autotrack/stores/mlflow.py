@@ -464,6 +464,16 @@ _http_users = 0
 _http_set: dict[str, str] = {}
 
 
+def _reset_after_fork() -> None:
+    # The export thread may hold the lock at the instant of a fork(); it does not exist in the child.
+    global _http_lock, _http_users
+    _http_lock, _http_users = threading.Lock(), 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
+
+
 @contextlib.contextmanager
 def _client_defaults():
     """CLIENT_DEFAULTS in os.environ (where MLflow reads them, per request) while any backend call

@@ -112,9 +112,12 @@ class _Dashboard:
         recorded = {artifact["name"]: artifact["path"] for artifact in run["artifacts"]}
         if name not in recorded:
             raise HTTPException(404, f"run {run['id'][:8]} has no artifact {name!r}")
-        path = os.path.realpath(recorded[name])
-        root = os.path.realpath(self.directory)
-        if os.path.commonpath([path, root]) != root or not os.path.isfile(path):
+        # Only a regular file inside this run's artifact folder (or the store's shared one, where
+        # a git diff many runs share is kept): never a link out of it, nor the database itself.
+        path = os.path.realpath(os.path.join(self.directory, recorded[name]))
+        roots = [os.path.realpath(os.path.join(self.directory, "artifacts", folder))
+                 for folder in (run["id"], "shared")]
+        if not any(os.path.commonpath([path, root]) == root for root in roots) or not os.path.isfile(path):
             raise HTTPException(404, f"the artifact {name!r} is not a file inside the store")
         return FileResponse(path, filename=os.path.basename(name), content_disposition_type="attachment")
 
