@@ -326,7 +326,7 @@ def _print_runs_table(runs: list[dict], total: int | None = None, metric_columns
     # A wider terminal shows more of a name (`Pipeline(LogisticRegression) C=1`): what is beyond
     # 80 columns goes to the name first, one metric column keeping its room.
     name_width = (_NAME_WIDTH[0], max(_NAME_WIDTH[1], _NAME_WIDTH[1] + width - 80))
-    columns += [("name", *_fit(name_width, ["name", *names])), ("status", 8, 8), ("started", 11, 11),
+    columns += [("name", *_fit(name_width, ["name", *names])), ("status", 8, 9), ("started", 11, 11),
                 ("duration", 8, 8)]
     exported = any(run.get("exports") for run in runs)
     if exported:
@@ -344,7 +344,8 @@ def _print_runs_table(runs: list[dict], total: int | None = None, metric_columns
         used += _GAP + most
     rows = [
         [run["id"][:8], *([run["experiment"] or ""] if len(experiments) > 1 else []), name,
-         run["status"], short_time(run["start_time"]), duration(run["duration_s"]),
+         run["status"] + ("*" if run.get("dropped") else ""), short_time(run["start_time"]),
+         duration(run["duration_s"]),
          *([_export_text(run)] if exported else []),
          *(number(run["metrics"].get(key)) for key in metric_keys)]
         for (run, _depth), name in zip(ordered, names)
@@ -370,6 +371,11 @@ def _print_runs_table(runs: list[dict], total: int | None = None, metric_columns
         title += f"; {unlisted} folded, --all shows them"
     print_table([name for name, _, _ in columns], rows, title=title,
                  widths=[(least, most) for _, least, most in columns], compact=True)
+    incomplete = [run for run, _ in ordered if run.get("dropped")]
+    if incomplete:
+        print(f"* incomplete: {_dropped_text(incomplete[0]['dropped'])}"
+              + (f" (and {len(incomplete) - 1} more runs)" if len(incomplete) > 1 else "")
+              + f"; `autotrack show {incomplete[0]['id'][:8]}` says more")
 
 
 _EXPORT_MARKS = {"done": "✓", "pending": "pending", "error": "error"}
@@ -440,10 +446,19 @@ def _common_metric_keys(runs: list[dict], limit: int) -> list[str]:
     return sorted(counts, key=lambda key: (-counts[key][0], -counts[key][1], key))[:limit]
 
 
+def _dropped_text(dropped: dict | None) -> str | None:
+    """`100,000 points and 2 records dropped: the store could not be written (the disk is full)`."""
+    if not dropped:
+        return None
+    parts = [f"{dropped[key]:,} {key}" for key in ("points", "records") if dropped.get(key)]
+    return f"{' and '.join(parts) or 'records'} dropped" + (f": {dropped['why']}" if dropped.get("why") else "")
+
+
 def _print_run(run: dict) -> None:
     print(f"run {run['id']}  {run['name'] or ''}")
     facts = [
         ("experiment", run["experiment"]), ("status", run["status"]), ("error", run["error"]),
+        ("incomplete", _dropped_text(run.get("dropped"))),
         ("parent", run["parent_id"]), ("started", long_time(run["start_time"])),
         ("ended", long_time(run["end_time"])), ("duration", duration(run["duration_s"])),
         ("children", len(run["children"]) or None),

@@ -16,7 +16,7 @@ from autotrack.capture.timing import LatencyStats
 from autotrack.preprocessing import SOURCE as PREPROCESSING
 from autotrack.stores.spool import in_fork_child
 from autotrack.safety import warn_once
-from autotrack.writer import MAX_QUEUED, WAKE_AT, Job
+from autotrack.writer import WAKE_AT, Job
 
 if TYPE_CHECKING:
     from autotrack.session import Session
@@ -93,7 +93,7 @@ class Run:
         # The hot path of a training loop: one tuple and one deque.append per point.
         now = time.time()
         append, run_id = self._append_point, self.id
-        if len(self._writer.points) >= MAX_QUEUED:  # never wait for the store: drop the newest, counted
+        if len(self._writer.points) >= self._writer.max_queued:  # never wait for the store: drop the newest, counted
             self._writer.dropped_points[run_id] += len(metrics)
             return
         for key, value in metrics.items():

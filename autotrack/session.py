@@ -84,11 +84,9 @@ class Session:
 
             with self._lock:
                 if self._writer is None:
-                    from autotrack.stores.local import store_problem
-
                     self._writer = Writer(self._write, on_idle=self._on_writer_idle,
                                           on_thread_start=mark_thread_internal, user_busy=self._user_busy,
-                                          store_problem=store_problem)
+                                          store_problem=self._store_problem)
         return self._writer
 
     def configure_settings(self, overrides: dict | None = None) -> config.Settings:
@@ -580,6 +578,12 @@ class Session:
 
     def watch_latency(self, run_id: str, method: str, stats) -> None:
         self._latency.append((run_id, method, stats))
+
+    def _store_problem(self, exc: BaseException) -> str | None:
+        """Why the store cannot be written now (its lock, a full disk, no permission), or None."""
+        from autotrack.stores.local import store_dir, store_problem
+
+        return store_problem(exc, store_dir(self.settings.dir) if self.settings else None)
 
     def _on_writer_idle(self) -> list:
         """After each pass of the writer: fork children's spooled runs are imported (and exported

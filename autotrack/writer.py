@@ -17,10 +17,12 @@ WAKE_AT = 50_000  # wake the writer early when this many items are waiting
 _IDLE_INTERVAL_S = 0.25
 _BATCH = 50_000
 # Jobs wait while the user's training runs (see Writer): at most this many, for at most this long.
-# MAX_HOLD_S is also the durability bound: a run's records are committed (and survive kill -9)
-# within it of the run's end, unless the store cannot be written.
 MAX_HELD_JOBS = 32
 MAX_HOLD_S = 2.0
+# The durability bound (README): a run's records are committed, and survive kill -9, within this
+# long of the run's end: MAX_HOLD_S, an idle tick, and the pass that writes them. Not when the store
+# cannot be written, nor while a job of autotrack's own (a large model's file) runs longer.
+DURABLE_WITHIN_S = 3.0
 # A store that cannot be written (locked, full, read-only) is tried again this often; what was
 # taken from the queues meanwhile waits in memory, not lost.
 RETRY_INTERVAL_S = 1.0
@@ -68,6 +70,7 @@ class Writer:
 
     def __init__(self, sink, on_idle=None, on_thread_start=None, user_busy=None, store_problem=None):
         self._sink = sink
+        self.max_queued = MAX_QUEUED
         # store_problem(exc) -> one line when `exc` means the store cannot be written now (a lock,
         # a full disk, no permission): the batch is kept and tried again; None: a bug, reported.
         self._store_problem = store_problem
@@ -99,7 +102,7 @@ class Writer:
         queue = self.records
         if len(queue) > WAKE_AT:
             self._wake.set()
-            if len(queue) >= MAX_QUEUED and not (type(record) is tuple and record[0] in _ALWAYS_QUEUED):
+            if len(queue) >= self.max_queued and not (type(record) is tuple and record[0] in _ALWAYS_QUEUED):
                 self.drop_record(record)
                 return
         queue.append(record)
@@ -112,12 +115,12 @@ class Writer:
 
     def queue_full(self) -> bool:
         """Whether metric points logged now are dropped (and counted by the caller)."""
-        return len(self.points) >= MAX_QUEUED
+        return len(self.points) >= self.max_queued
 
     def why_dropped(self) -> str:
         if self.failing:
             return f"the store could not be written ({self.failing})"
-        return f"the store did not keep up ({MAX_QUEUED:,} waiting)"
+        return f"the store did not keep up ({self.max_queued:,} waiting)"
 
     def wake(self) -> None:
         self._wake.set()
@@ -292,7 +295,7 @@ class Writer:
 
                 logger().warning("autotrack: the store cannot be written (%s); what is logged is kept in "
                                  "memory and written when it can be (past %s queued points the newest "
-                                 "are dropped and counted on their runs)", problem, f"{MAX_QUEUED:,}")
+                                 "are dropped and counted on their runs)", problem, f"{self.max_queued:,}")
             self.failing = problem
         finally:
             self._in_flight = None
@@ -337,4 +340,4 @@ class Writer:
             return None
 
 
-__all__ = ["Writer", "Job", "MAX_QUEUED", "WAKE_AT"]
+__all__ = ["Writer", "Job", "MAX_QUEUED", "WAKE_AT", "DURABLE_WITHIN_S"]

@@ -6,6 +6,7 @@ import contextlib
 import errno
 import json
 import os
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -148,10 +149,11 @@ def _is_corruption(exc: BaseException) -> bool:
     return "malformed" in text or "not a database" in text or "corrupt" in text
 
 
-def describe_error(exc: BaseException) -> str:
+def describe_error(exc: BaseException, directory: Path | None = None) -> str:
     """What keeps the store from being written, named as the user can act on it (one line)."""
     text = str(exc).lower()
-    if (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "full" in text:
+    if (isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)) or "full" in text \
+            or ("disk i/o" in text and directory is not None and _free_bytes(directory) < 1024 * 1024):
         return "the disk is full"
     if isinstance(exc, PermissionError) or "readonly" in text or "read-only" in text \
             or "permission" in text or "unable to open" in text:
@@ -163,7 +165,7 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def store_problem(exc: BaseException) -> str | None:
+def store_problem(exc: BaseException, directory: Path | None = None) -> str | None:
     """One line when `exc` says the store cannot be written now (its lock, a full disk, no
     permission, a folder gone): the writer keeps what it holds and tries again. None otherwise."""
     if isinstance(exc, StoreError):  # a corrupted store is not a state that passes: reported as an error
@@ -172,16 +174,23 @@ def store_problem(exc: BaseException) -> str | None:
     if isinstance(exc, sqlite3.OperationalError):
         text = str(exc).lower()
         if any(word in text for word in _STORE_STATES):
-            return describe_error(exc)
+            return describe_error(exc, directory)
     elif isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES,
                                                     errno.EPERM, errno.EIO, errno.ENOENT):
-        return describe_error(exc)
+        return describe_error(exc, directory)
     return None
 
 
 # What SQLite says when the store's state (not autotrack's SQL) keeps it from writing.
 _STORE_STATES = ("locked", "busy", "full", "readonly", "read-only", "unable to open", "disk i/o",
                  "permission")
+
+
+def _free_bytes(directory: Path) -> int:
+    try:
+        return shutil.disk_usage(directory).free
+    except OSError:
+        return 1 << 62
 
 
 def _upgrade(conn: sqlite3.Connection) -> None:

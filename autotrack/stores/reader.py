@@ -78,7 +78,20 @@ class StoreReader:
         rows = [run_summary(row) for row in self._conn.execute(sql, args)]
         self._attach_latest_metrics(rows, every_run=not where and not limit)
         self._attach_exports(rows)
+        self._attach_dropped(rows)
         return rows
+
+    def _attach_dropped(self, rows: list[dict]) -> None:
+        """What could not be kept of each run ({"points", "records", "why"}), or None (most runs)."""
+        dropped = {}
+        if self._has_column("runs", "dropped"):  # a store written before version 4 has none
+            dropped = {run_id: json.loads(text) for run_id, text in self._conn.execute(
+                "SELECT id, dropped FROM runs WHERE dropped IS NOT NULL")}
+        for row in rows:
+            row["dropped"] = dropped.get(row["id"])
+
+    def _has_column(self, table: str, column: str) -> bool:
+        return any(row[1] == column for row in self._conn.execute(f"PRAGMA table_info({table})"))
 
     def _attach_exports(self, rows: list[dict]) -> None:
         """Each run's export state per backend: {backend: {status, remote_id, error}}."""
@@ -134,6 +147,7 @@ class StoreReader:
         run["tags"] = dict(self._conn.execute(
             "SELECT key, value FROM tags WHERE run_id = ? ORDER BY key", (full_id,)))
         run["history"] = self._history(full_id)
+        self._attach_dropped([run])
         run["metrics"] = {key: points[-1][1] for key, points in run["history"].items()}
         stored = {key: (goal, source) for key, goal, source in self._conn.execute(
             f"SELECT s.key, {self._goal_column()}, {self._goal_column('goal_source')} FROM series s "
