@@ -45,6 +45,9 @@ FIELDS: dict[str, Field] = {field.name: field for field in (
     Field("strict", "bool", False, "raise tracking errors instead of logging them (tests)"),
     Field("disable", "names", (), "plugin names to switch off, `*` for all"),
     Field("exit_timeout", "number", 10.0, "seconds the interpreter may wait at exit for queued records"),
+    Field("git_diff", "choice", "redacted", "the uncommitted diff kept with each run: `redacted` (lines "
+          "with credentials masked: `password = ***`, URL credentials, known token formats), `verbatim`, "
+          "or `off` (not kept)", choices=("redacted", "verbatim", "off")),
     Field("git_diff_max_bytes", "int", 1_000_000, "larger uncommitted diffs are cut"),
     Field("max_artifact_mb", "number", 1024.0, "larger model artifacts are skipped with a warning"),
     Field("plugin_autoload", "bool", True, "load third-party plugins from the `autotrack` entry points"),
@@ -88,6 +91,7 @@ class Settings:
     strict: bool
     disable: tuple[str, ...]
     exit_timeout: float
+    git_diff: str
     git_diff_max_bytes: int
     max_artifact_mb: float
     plugin_autoload: bool

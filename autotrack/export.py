@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
+from autotrack.capture.redact import redact_text
+
 PENDING, DONE, ERROR = "pending", "done", "error"
 POINTS_PER_PUSH = 10_000  # a push that fails half-way re-sends at most this many points
 
@@ -119,12 +121,13 @@ class Exporter:
                 try:
                     points, complete = self._export_run(name, backend, run_id)
                 except BackendUnavailable as exc:
-                    self._note_attempt(run_id, name, PENDING, str(exc))
-                    summary.unavailable[name] = str(exc)
+                    message = redact_text(str(exc))
+                    self._note_attempt(run_id, name, PENDING, message)
+                    summary.unavailable[name] = message
                     summary.pending.extend(ids[index:])
                     break
                 except Exception as exc:  # the backend refused this run's data: say why, go on
-                    message = f"{type(exc).__name__}: {exc}"
+                    message = redact_text(f"{type(exc).__name__}: {exc}")
                     self._note_attempt(run_id, name, ERROR, message)
                     summary.errors[run_id] = message
                 else:

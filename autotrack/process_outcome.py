@@ -27,9 +27,11 @@ def record(session: Session, outcome: str, error: BaseException | str | None) ->
     if not session.process_runs or session.settings is None:
         return
     from autotrack.capture.context import program_argv
+    from autotrack.capture.redact import redact_text
 
     if isinstance(error, BaseException):
         error = f"{type(error).__name__}: {error}"
+    error = redact_text(error) if error else error  # as the runs' own errors are (run.py)
     process = {"pid": os.getpid(), "argv": program_argv(), "started": _STARTED,
                "ended": time.time(), "outcome": outcome, "error": error}
     runs = session.process_runs

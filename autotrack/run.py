@@ -11,7 +11,7 @@ import uuid
 from typing import TYPE_CHECKING, Callable
 
 from autotrack.capture.params import flatten, param_value_text
-from autotrack.capture.redact import redact_value
+from autotrack.capture.redact import redact_text, redact_value
 from autotrack.capture.timing import LatencyStats
 from autotrack.preprocessing import SOURCE as PREPROCESSING
 from autotrack.stores.spool import in_fork_child
@@ -51,7 +51,7 @@ class Run:
     def __init__(self, session: Session, name: str | None, experiment: str,
                  parent_id: str | None = None, source: str = "auto", start_time: float | None = None):
         self.id = uuid.uuid4().hex
-        self.name = name
+        self.name = redact_text(name) if name else name
         self.experiment = experiment
         self.parent_id = parent_id
         self.source = source
@@ -70,7 +70,7 @@ class Run:
         # its params, and a team server would otherwise show one top-level run per scaler fitted.
         exports = () if source == PREPROCESSING else session.export_backends()
         self._put(("run_start", self.id, {
-            "experiment": experiment, "name": name, "parent_id": parent_id, "status": RUNNING,
+            "experiment": experiment, "name": self.name, "parent_id": parent_id, "status": RUNNING,
             "source": source, "start_time": self.start_time, "pid": os.getpid(), "host": _HOST,
             "proc_token": _own_process_token(), "exports": exports,
         }))
@@ -217,7 +217,7 @@ class Run:
         self.status = status
         if isinstance(error, BaseException):
             error = f"{type(error).__name__}: {error}"
-        self.error = error
+        self.error = error = redact_text(error) if error else error
         writer = self._writer
         if self.id in writer.dropped_points or self.id in writer.dropped_records:
             self._put(("dropped", self.id, {"points": writer.dropped_points.pop(self.id, 0),

@@ -88,7 +88,9 @@ def report_background(where: str, exc: BaseException) -> None:
         import traceback
 
         with _lock:
-            background_errors.append(f"{where}: " + "".join(traceback.format_exception(exc)))
+            from autotrack.capture.redact import redact_text
+
+            background_errors.append(redact_text(f"{where}: " + "".join(traceback.format_exception(exc))))
     report(where, exc)
 
 
@@ -104,6 +106,21 @@ def warn_once(key: str, message: str, *args) -> None:
 _log_ready = False
 
 
+def _redact_record(record) -> bool:
+    """A logging filter: the message (and a traceback's text) with credentials masked."""
+    from autotrack.capture.redact import redact_text
+
+    message = record.getMessage()
+    redacted = redact_text(message)
+    if redacted != message:
+        record.msg, record.args = redacted, ()
+    if record.exc_info and not record.exc_text:
+        import traceback
+
+        record.exc_text = redact_text("".join(traceback.format_exception(*record.exc_info)).rstrip())
+    return True
+
+
 def logger():
     """The `autotrack` logger, imported on first use: `import logging` alone costs milliseconds.
     Its warnings are one line each. `AUTOTRACK_LOG=debug` adds the details (tracebacks, what each
@@ -114,6 +131,7 @@ def logger():
     log = logging.getLogger("autotrack")
     if not _log_ready:
         _log_ready = True
+        log.addFilter(_redact_record)  # no credential in what autotrack says (a URL in an error)
         if os.environ.get("AUTOTRACK_LOG", "").strip().lower() == "debug":
             import sys
 

@@ -9,6 +9,7 @@ import sys
 from autotrack.capture.context import (imported_top_level_modules, package_versions, script_path,
                                        static_system_context, system_context)
 from autotrack.capture.git import WorkTreeWatch
+from autotrack.capture.redact import redact_text
 from autotrack.capture.notebook import EXECUTED_CELLS, as_notebook, executed_cells, kernel_shell, notebook_path
 from autotrack.plugins import hookimpl
 
@@ -38,8 +39,9 @@ class GitContext:
     def autotrack_collect_context(self):
         state, diff = self.watch(_code_directory()).state(_diff_limit())
         context: dict = {"git": state or None}  # null: not in a git repository (or no git)
-        if diff:
-            context["artifacts"] = {"git.diff": diff}
+        keep = _diff_setting()
+        if diff and keep != "off":
+            context["artifacts"] = {"git.diff": redact_diff(diff) if keep == "redacted" else diff}
         return context
 
     def watch(self, directory: str) -> WorkTreeWatch:
@@ -54,6 +56,18 @@ def _code_directory() -> str:
     """The folder of the script being run (its repository is the code version), else the cwd."""
     script = script_path()
     return os.path.dirname(script) if script else os.getcwd()
+
+
+def _diff_setting() -> str:
+    from autotrack.session import SESSION
+
+    return SESSION.settings.git_diff if SESSION.settings else "redacted"
+
+
+def redact_diff(diff: str) -> str:
+    """The diff with credentials masked where they are (a key pasted into a script, a .env file,
+    a private key block): it still reads as the change; `git apply` fails on the masked lines."""
+    return redact_text(diff)
 
 
 def _diff_limit() -> int:

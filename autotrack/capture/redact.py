@@ -126,10 +126,20 @@ def _mask_user_only(match: re.Match) -> str:
     return match.group("prefix") + (MASK if _looks_like_token(user) else user) + "@"
 
 
+# Query parameters that carry a credential in a URL although their names say little: signed URLs
+# (Azure SAS `sig`, S3 and GCS presigned `X-Amz-Signature`, `X-Goog-Credential`), API keys
+# (`?key=` of Google APIs), OAuth codes.
+_SECRET_QUERY_PARAMS = frozenset({
+    "sig", "signature", "key", "code", "sas", "x-amz-signature", "x-amz-credential", "x-amz-security-token",
+    "x-goog-signature", "x-goog-credential", "sharedaccesssignature",
+})
+
+
 def _mask_secret_param(match: re.Match) -> str:
-    if not is_secret_name(match.group("name")):
+    name = match.group("name")
+    if not (is_secret_name(name) or name.lower() in _SECRET_QUERY_PARAMS):
         return match.group(0)
-    return f"{match.group('lead')}{match.group('name')}={MASK}"
+    return f"{match.group('lead')}{name}={MASK}"
 
 
 def redact_url(text: str) -> str:
@@ -139,13 +149,50 @@ def redact_url(text: str) -> str:
     return _PARAM_RE.sub(_mask_secret_param, text)
 
 
+# --- free text ---------------------------------------------------------------
+#
+# Run names, tags, error messages, log lines and diffs are free text: a credential there is a URL's
+# (above), an assignment to a secret-looking name (`password=x`, `"api_key": "x"`, `TOKEN: x`), a
+# bearer header, or a token whose format is known.
+
+_TEXT_ASSIGNMENT_RE = re.compile(
+    r"""(?P<name>[A-Za-z_][\w.\-]*)(?P<quote>["']?)(?P<sep>\s*[:=]\s*)"""
+    r"""(?P<value>"[^"\n]*"|'[^'\n]*'|[^\s,;&"'<>)\]}]+)""")
+_KNOWN_TOKEN_RE = re.compile(
+    r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_\w{20,}|glpat-[\w\-]{20,}|hf_[A-Za-z0-9]{20,}"
+    r"|xox[abprs]-[\w\-]{10,}|sk-[\w\-]{20,}|(?:AKIA|ASIA)[0-9A-Z]{16}|AIza[\w\-]{35})\b")
+_BEARER_RE = re.compile(r"\b(?P<kind>Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=\-]{8,}", re.IGNORECASE)
+_PRIVATE_KEY_RE = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)",
+                             re.DOTALL)
+
+
+def _mask_assignment(match: re.Match) -> str:
+    value = match.group("value")
+    if not is_secret_name(match.group("name")):  # the value may hold one: `name="x password=y"`
+        inner = _TEXT_ASSIGNMENT_RE.sub(_mask_assignment, value) if len(value) > 2 else value
+        return f"{match.group('name')}{match.group('quote')}{match.group('sep')}{inner}"
+    masked = value[0] + MASK + value[0] if value[:1] in ("'", '"') else MASK
+    return f"{match.group('name')}{match.group('quote')}{match.group('sep')}{masked}"
+
+
+def redact_text(text: str) -> str:
+    """Mask credentials anywhere in free text (see above); text without any comes back as it was."""
+    if not text:
+        return text
+    text = redact_url(text)
+    text = _BEARER_RE.sub(lambda m: f"{m.group('kind')} {MASK}", text)
+    text = _KNOWN_TOKEN_RE.sub(MASK, text)
+    text = _TEXT_ASSIGNMENT_RE.sub(_mask_assignment, text)
+    return _PRIVATE_KEY_RE.sub(f"-----{MASK} PRIVATE KEY-----", text)
+
+
 # --- values and mappings ---------------------------------------------------
 
 
 def _redact_nested(value: Any) -> Any:
-    """Redact strings (URLs) and walk into dicts, lists and tuples; leave other values alone."""
+    """Redact strings (free text) and walk into dicts, lists and tuples; leave other values alone."""
     if isinstance(value, str):
-        return redact_url(value)
+        return redact_text(value)
     if isinstance(value, Mapping):
         return redact_mapping(value)
     if isinstance(value, (list, tuple)):

@@ -45,6 +45,7 @@ import threading
 from typing import Any
 
 import autotrack
+from autotrack.capture.redact import redact_text, redact_url
 
 BACKEND_NAME = "mlflow"
 RUN_ID_TAG = "autotrack.run_id"
@@ -102,6 +103,8 @@ class MlflowBackend:
         # None: MLflow's own default, i.e. MLFLOW_TRACKING_URI.
         self.client = MlflowClient(tracking_uri=tracking_uri)
         self.tracking_uri = self.client.tracking_uri
+        # As stored and said: the URI without its credentials (`http://user:***@host`).
+        self.server = redact_url(str(self.tracking_uri))
         self._experiment_ids: dict[str, str] = {}
         self._warned: set[str] = set()
 
@@ -120,7 +123,7 @@ class MlflowBackend:
                 self._export(run, state)
         except Exception as exc:
             if _is_transient(exc):
-                raise BackendUnavailable(f"MLflow at {self.tracking_uri}: {_one_line(exc)}") from exc
+                raise BackendUnavailable(f"MLflow at {self.server}: {redact_text(_one_line(exc))}") from exc
             raise
         return state
 
@@ -130,11 +133,11 @@ class MlflowBackend:
         # `run.parent_remote_id` nests this run under it; a state seeded with
         # {"remote_id": <user's run id>, "owned": False} logs into that run, which this backend
         # then never creates, renames nor terminates (its owner does).
-        if state.get("server") not in (None, self.tracking_uri):
-            raise ValueError(f"this run was exported to MLflow at {state['server']}, not "
-                             f"{self.tracking_uri}: set MLFLOW_TRACKING_URI to that server")
+        if state.get("server") not in (None, self.server, self.tracking_uri):
+            raise ValueError(f"this run was exported to MLflow at {redact_url(state['server'])}, not "
+                             f"{self.server}: set MLFLOW_TRACKING_URI to that server")
         run_id = state.get("remote_id") or self._find_or_create(run, state)
-        state["remote_id"], state["server"] = run_id, self.tracking_uri
+        state["remote_id"], state["server"] = run_id, self.server
         state.setdefault("owned", True)
         self._push_tags(run, run_id, state)
         self._push_params(run, run_id, state)
