@@ -581,6 +581,9 @@ def _cmd_sync(args) -> int:
         summary = exporter.export(wanted, experiment=args.experiment, progress=advance)
     print(f"exported {summary.done} run{'s' if summary.done != 1 else ''} "
           f"({summary.points} metric points) to {', '.join(wanted)}")
+    if summary.busy:
+        print(f"{len(set(summary.busy))} run(s) are being exported by another process now (a training "
+              f"process or another sync): left to it")
     for backend, why in summary.unavailable.items():
         print(f"autotrack: {backend} is unavailable ({why}); {len(set(summary.pending))} run(s) "
               f"still pending: run `autotrack sync` again when it answers", file=sys.stderr)

@@ -72,6 +72,36 @@ class ExportSummary:
     pending: list[str] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
     unavailable: dict[str, str] = field(default_factory=dict)  # backend -> why
+    busy: list[str] = field(default_factory=list)  # being exported by another process now
+
+
+# An export claim lasts this long unless renewed (each push renews it); a claim whose process is
+# gone (on this host) is free at once.
+CLAIM_S = 600.0
+
+
+def _claimer_token() -> str:
+    import os
+    import socket
+    import uuid
+
+    from autotrack.run import process_token
+
+    return f"{socket.gethostname()}|{os.getpid()}|{process_token(os.getpid())}|{uuid.uuid4().hex[:8]}"
+
+
+def _claimer_alive(token: str) -> bool:
+    import socket
+
+    from autotrack.run import process_token
+
+    host, pid, started, _ = (token.split("|") + ["", "", "", ""])[:4]
+    if host != socket.gethostname():
+        return True  # another machine's: trusted until the claim runs out
+    try:
+        return process_token(int(pid)) == started
+    except ValueError:
+        return False
 
 
 class Exporter:
@@ -83,6 +113,7 @@ class Exporter:
         self.directory = Path(directory)
         self.backends = backends
         self._conn: sqlite3.Connection = connect(self.directory, create=True)
+        self._token = _claimer_token()
 
     def close(self) -> None:
         self._conn.close()
@@ -118,6 +149,9 @@ class Exporter:
             backend = self.backends[name]
             ids = self.pending(name, experiment, run_ids)
             for index, run_id in enumerate(ids):
+                if not self._claim(run_id, name):
+                    summary.busy.append(run_id)
+                    continue
                 try:
                     points, complete = self._export_run(name, backend, run_id)
                 except BackendUnavailable as exc:
@@ -137,9 +171,37 @@ class Exporter:
                         summary.completed.append(run_id)
                     else:
                         summary.pending.append(run_id)
+                finally:
+                    self._release(run_id, name)
                 if progress is not None:
                     progress(name, index + 1, len(ids))
         return summary
+
+    # -- claims: one exporter per run at a time ---------------------------------------------------
+    def _claim(self, run_id: str, backend: str) -> bool:
+        """Take the run's export for this process, atomically in the store, unless another live
+        process holds it: two exporters (a training process and `autotrack sync`, or several syncs)
+        would each create the run in the backend before either saved its remote id."""
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            row = conn.execute("SELECT claim, claim_until FROM exports WHERE run_id = ? AND backend = ?",
+                               (run_id, backend)).fetchone()
+            holder, until = row if row else (None, None)
+            if holder and holder != self._token and (until or 0) > time.time() and _claimer_alive(holder):
+                conn.execute("ROLLBACK")
+                return False
+            conn.execute("UPDATE exports SET claim = ?, claim_until = ? WHERE run_id = ? AND backend = ?",
+                         (self._token, time.time() + CLAIM_S, run_id, backend))
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return True
+
+    def _release(self, run_id: str, backend: str) -> None:
+        self._conn.execute("UPDATE exports SET claim = NULL, claim_until = NULL WHERE run_id = ? AND backend = ?"
+                           " AND claim = ?", (run_id, backend, self._token))
 
     # -- one run --------------------------------------------------------------------------------
     def _export_run(self, name: str, backend, run_id: str) -> tuple[int, bool]:
@@ -176,6 +238,8 @@ class Exporter:
             " state = excluded.state, points_done = excluded.points_done, status = excluded.status,"
             " error = NULL, updated = excluded.updated",
             (run_id, backend, json.dumps(state, default=str), watermark, status, time.time()))
+        self._conn.execute("UPDATE exports SET claim_until = ? WHERE run_id = ? AND backend = ? AND claim = ?",
+                           (time.time() + CLAIM_S, run_id, backend, self._token))
 
     def _note_attempt(self, run_id: str, backend: str, status: str, error: str) -> None:
         self._conn.execute(

@@ -85,10 +85,13 @@ ALTER TABLE series ADD COLUMN goal_source TEXT;
 """
 
 # Version 4: what could not be kept of a run (`{"points": n, "records": n, "why": text}`: the writer's
-# queue was full, or the store could not be written), and how far each fork child's spool file
+# queue was full, or the store could not be written); which exporter holds a run's export now
+# (export.py: two exporters never create one run twice); and how far each fork child's spool file
 # (stores/spool.py) has been imported, so that two importers never import a line twice.
 DURABILITY_SCHEMA = """
 ALTER TABLE runs ADD COLUMN dropped TEXT;
+ALTER TABLE exports ADD COLUMN claim TEXT;
+ALTER TABLE exports ADD COLUMN claim_until REAL;
 CREATE TABLE IF NOT EXISTS spool (file TEXT PRIMARY KEY, offset INTEGER NOT NULL) WITHOUT ROWID;
 """
 
