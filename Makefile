@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install browser demo test bench clean
+.PHONY: install browser demo test bench faults clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ bench: browser
 	$(BENCH_VENV)/bin/python benchmarks/ui.py
 	$(BENCH_VENV)/bin/python benchmarks/openmp.py
 	$(BENCH_VENV)/bin/python benchmarks/suites.py
+	$(BENCH_VENV)/bin/python benchmarks/faults.py
+
+# The fault campaign alone (kill -9, forks, a locked store, a full disk): ~10 minutes.
+faults: install
+	$(PY) benchmarks/faults.py
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) $(DEMO_VENV) build *.egg-info examples/.autotrack

@@ -590,7 +590,12 @@ class Session:
         where this process exports), and the aggregated predict latencies are written."""
         for store in self._active_stores():
             importer = getattr(store, "import_spool", None)
-            exported = importer() if importer is not None else ()
+            try:
+                exported = importer() if importer is not None else ()
+            except Exception as exc:
+                if self._store_problem(exc) is None:
+                    raise
+                continue  # the store cannot be written now: the spool waits for the next pass
             if exported and self.export_backends():
                 for run_id in exported:
                     self.exporter.add_run(run_id)

@@ -113,10 +113,6 @@ class Writer:
         run_id = record[1] if type(record) is tuple else getattr(record, "run_id", None)
         self.dropped_records[run_id] += 1
 
-    def queue_full(self) -> bool:
-        """Whether metric points logged now are dropped (and counted by the caller)."""
-        return len(self.points) >= self.max_queued
-
     def why_dropped(self) -> str:
         if self.failing:
             return f"the store could not be written ({self.failing})"
@@ -202,7 +198,7 @@ class Writer:
             points = self._take_points()
             records = self._take_records(markers)
             if self._on_idle and not self.records:
-                records.extend(self._run_guarded(self._on_idle, "latency statistics") or ())
+                records.extend(self._run_guarded(self._on_idle, "the writer's idle work") or ())
             if records or points:
                 self._write(records, points)
             if self._unwritten is not None or (not self.records and not self.points):

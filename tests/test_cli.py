@@ -17,7 +17,7 @@ SHOW_KEYS = {"id", "experiment", "name", "status", "parent_id", "start_time", "e
              "params", "metrics", "history", "tags", "timings", "importances", "datasets", "context",
              "artifacts", "exports", "goals", "goal_sources"}
 RUNS_KEYS = {"id", "experiment", "name", "status", "parent_id", "source", "start_time", "end_time",
-             "duration_s", "error", "metrics", "goals", "goal_sources", "exports"}
+             "duration_s", "error", "metrics", "goals", "goal_sources", "exports", "dropped"}
 MARKUP = "[bold red]x[/]"
 
 TRAIN = f"""
