@@ -116,7 +116,8 @@ def locked(work: Path, lock_s: float) -> dict:
     locker = subprocess.Popen([sys.executable, str(SCRIPTS / "lock_store.py"), str(store / "runs.db"), str(lock_s)],
                               stdout=subprocess.PIPE, text=True)
     locker.stdout.readline()
-    result = _script("metric_flood.py", lock_s / 2, 100_000, store=store)
+    # The loop ends while the lock is held; exit may wait for it (exit_timeout above the lock).
+    result = _script("metric_flood.py", lock_s / 4, 100_000, store=store, AUTOTRACK_EXIT_TIMEOUT=2 * lock_s)
     locker.wait()
     outcome = json.loads(result.stdout.splitlines()[-1])
     conn = sqlite3.connect(store / "runs.db")
