@@ -93,7 +93,8 @@ class Run:
         # The hot path of a training loop: one tuple and one deque.append per point.
         now = time.time()
         append, run_id = self._append_point, self.id
-        if len(self._writer.points) >= self._writer.max_queued:  # never wait for the store: drop the newest, counted
+        # Never wait for the store: past the bound the newest points are dropped, and counted.
+        if len(self._writer.points) >= self._writer.max_queued:
             self._writer.dropped_points[run_id] += len(metrics)
             return
         for key, value in metrics.items():

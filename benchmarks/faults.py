@@ -92,7 +92,8 @@ def forks(work: Path, n: int) -> dict:
     started = time.monotonic()
     result = _script("fork_children.py", n, store=store)
     expected = json.loads(result.stdout.splitlines()[-1]) if result.returncode == 0 else {}
-    statuses = Counter(("manual" if name.startswith("manual") else "fit", status) for _, name, status, _ in _runs(store))
+    statuses = Counter(("manual" if name.startswith("manual") else "fit", status)
+                       for _, name, status, _ in _runs(store))
     want = {("fit", "finished"): expected.get("fits"), ("manual", "finished"): expected.get("manual")}
     return {"scenario": f"fork Pool ({n} fits, {n} start_run, terminate()) and {n} raw fork() + os._exit",
             "measured": f"{statuses[('fit', 'finished')]}/{2 * n} fits and {statuses[('manual', 'finished')]}/{n} "
