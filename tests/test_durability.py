@@ -9,11 +9,13 @@ import hashlib
 import json
 import os
 import random
+import re
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+import urllib.request
 from collections import Counter
 from pathlib import Path
 
@@ -194,4 +196,18 @@ def test_reading_a_crashed_writers_store_changes_none_of_its_files(store, cli):
     runs = cli("runs", "--json", "--limit", "0")
     cli("show", runs[0]["id"], "--json")
     cli("compare", runs[0]["id"], runs[1]["id"])
+    assert snapshot() == before
+    # The dashboard: started, its runs page and a run page opened, stopped as with Ctrl-C.
+    ui = subprocess.Popen([sys.executable, "-m", "autotrack", "ui", "--store", str(store), "--port", "0",
+                           "--no-browser"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          env={key: value for key, value in os.environ.items() if key != "AUTOTRACK"})
+    try:
+        url = re.search(r"http://[^\s/]+:\d+/", ui.stdout.readline()).group(0)
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        for page in ("", f"runs/{runs[0]['id']}", f"api/runs/{runs[0]['id']}"):
+            with opener.open(url + page, timeout=30) as response:
+                assert response.status == 200
+    finally:
+        ui.send_signal(signal.SIGINT)
+        ui.wait(15)
     assert snapshot() == before
