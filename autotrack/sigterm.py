@@ -68,4 +68,21 @@ def _on_sigterm(signum, frame) -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
 
+def _default_in_fork_child() -> None:
+    """A child made by fork() dies of SIGTERM at once, as without autotrack. With our handler
+    inherited, the signal may reach one of the child's other threads (its writer, a BLAS pool):
+    Python then only sets a flag for the main thread, which may be blocked for good (a Pool worker
+    waits on a queue lock that Pool.terminate() holds) and never runs the handler: the parent's
+    join() hung. The child's records are written when each of its runs ends (session.run_ended)."""
+    try:
+        if signal.getsignal(signal.SIGTERM) is _on_sigterm:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    except (ValueError, OSError):
+        pass
+    _installed.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_default_in_fork_child)
+
 __all__ = ["install", "uninstall", "GRACE_S"]

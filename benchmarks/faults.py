@@ -101,6 +101,19 @@ def forks(work: Path, n: int) -> dict:
             "ok": result.returncode == 0 and dict(statuses) == want and _intact(store)}
 
 
+def pool_repeats(work: Path, n: int) -> dict:
+    """A fork Pool ended by terminate(), again and again: a hang shows as a timeout."""
+    hangs = failures = 0
+    for trial in range(n):
+        try:
+            result = _script("fork_children.py", 2, store=work / f"repeat{trial}", timeout=60)
+            failures += result.returncode != 0
+        except subprocess.TimeoutExpired:
+            hangs += 1
+    return {"scenario": f"fork Pool ended by terminate(), {n} times",
+            "measured": f"{hangs} hangs, {failures} failures", "ok": hangs == failures == 0}
+
+
 def busy_parent(work: Path, n: int) -> dict:
     store = work / "busy"
     result = _script("busy_parent_fork.py", n, store=store)
@@ -154,7 +167,8 @@ def full_disk(work: Path) -> dict:
         subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
-SCENARIOS = {"kill": kills, "fork": forks, "busy": busy_parent, "lock": locked, "disk": full_disk}
+SCENARIOS = {"kill": kills, "fork": forks, "repeat": pool_repeats, "busy": busy_parent, "lock": locked,
+             "disk": full_disk}
 
 
 def main() -> int:
@@ -170,7 +184,7 @@ def main() -> int:
         for name in args.only.split(","):
             if name == "kill":
                 rows.append(kills(work, args.kills))
-            elif name in ("fork", "busy"):
+            elif name in ("fork", "busy", "repeat"):
                 rows.append(SCENARIOS[name](work, args.forks))
             elif name == "lock":
                 rows.append(locked(work, args.lock_s))

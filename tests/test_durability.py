@@ -211,3 +211,25 @@ def test_reading_a_crashed_writers_store_changes_none_of_its_files(store, cli):
         ui.send_signal(signal.SIGINT)
         ui.wait(15)
     assert snapshot() == before
+
+
+def test_a_fork_child_dies_of_sigterm_at_once_as_without_autotrack(run_script):
+    # With autotrack's SIGTERM handler inherited, the signal could reach a child's other thread
+    # (its writer) while its main thread waited on a Pool's queue lock: Pool.terminate() then hung
+    # in join(), about once in 20 runs. A fork child gets the default action back.
+    result = run_script("""
+        import multiprocessing, signal
+        from sklearn.linear_model import LogisticRegression
+        import numpy as np
+
+        def child_handler(_):
+            X = np.random.default_rng(0).normal(size=(50, 2)); y = (X[:, 0] > 0).astype(int)
+            LogisticRegression().fit(X, y)  # the child's writer thread now runs
+            return signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+        if __name__ == "__main__":
+            parent_default = signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+            with multiprocessing.get_context("fork").Pool(2) as pool:
+                print(parent_default, all(pool.map(child_handler, range(4))))
+    """)
+    assert result.stdout.split() == ["False", "True"]  # the parent has autotrack's, each child the default
