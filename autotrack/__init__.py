@@ -14,6 +14,7 @@ from autotrack.api import (
     flush,
     get_run,
     log_artifact,
+    log_labels,
     log_metric,
     log_metrics,
     log_params,
@@ -40,6 +41,6 @@ def __getattr__(name):
 
 __all__ = [
     "enable", "disable", "start_run", "end_run", "active_run", "log_params", "log_metrics",
-    "log_metric", "set_tags", "log_artifact", "flush", "runs", "get_run", "hookimpl",
+    "log_metric", "set_tags", "log_artifact", "log_labels", "flush", "runs", "get_run", "hookimpl",
     "Integration", "Target", "__version__",
 ]

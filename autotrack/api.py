@@ -144,6 +144,31 @@ def flush(timeout: float | None = None) -> bool:
     return SESSION.flush(timeout)
 
 
+def log_labels(ids, y_true) -> None:
+    """The true outcome of served rows, as it arrives: `ids` are the values of the column (or
+    DataFrame index) named by the `serving_id_column` setting when the rows were predicted; the
+    predictions kept under those ids give the realised metrics of `autotrack drift`."""
+    import time
+
+    ids, labels = _as_list(ids, "ids"), _as_list(y_true, "y_true")
+    if len(ids) != len(labels):
+        raise ValueError(f"autotrack.log_labels: {len(ids)} ids but {len(labels)} labels")
+    SESSION.configure()
+    now = time.time()
+    SESSION.writer.put(("serving_labels", None, [(str(i), label, now) for i, label in zip(ids, labels)]))
+
+
+def _as_list(values, name: str) -> list:
+    tolist = getattr(values, "tolist", None)
+    if callable(tolist):
+        return tolist()
+    try:
+        return list(values)
+    except TypeError:
+        raise TypeError(f"autotrack.log_labels: {name} must be a list, array or Series, "
+                        f"not {type(values).__name__}") from None
+
+
 def _reader(store: str | None):
     from autotrack.stores.reader import StoreReader
 
@@ -167,5 +192,5 @@ def get_run(run_id: str, store: str | None = None) -> dict:
 
 __all__ = [
     "enable", "disable", "start_run", "end_run", "active_run", "log_params", "log_metrics",
-    "log_metric", "set_tags", "log_artifact", "flush", "runs", "get_run",
+    "log_metric", "set_tags", "log_artifact", "flush", "runs", "get_run", "log_labels",
 ]

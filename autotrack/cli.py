@@ -126,6 +126,10 @@ def _parser() -> argparse.ArgumentParser:
     ui.add_argument("--no-browser", action="store_true", help="do not open a browser")
     ui.set_defaults(handler=_cmd_ui)
 
+    from autotrack.serving import cli as serving_cli
+
+    serving_cli.add_commands(commands, _store_flag, _with_reader)
+
     plugins = commands.add_parser("plugins", help="list plugins and their state")
     plugins.add_argument("--json", action="store_true", help="machine-readable output")
     plugins.set_defaults(handler=_cmd_plugins)
@@ -208,6 +212,20 @@ def _reader(args):
         return StoreReader(_store_directory(args))
     except StoreError as exc:
         raise UserError(str(exc)) from None
+
+
+def _with_reader(command):
+    """A command of another module, given the store's reader and print_json; a wrong run id or
+    duration is a one-line message."""
+    from autotrack.stores.reader import RunNotFound
+
+    def handler(args) -> int:
+        try:
+            return command(_reader(args), args, print_json)
+        except (RunNotFound, ValueError) as exc:
+            raise UserError(str(exc).strip("'\"")) from None
+
+    return handler
 
 
 def _cmd_runs(args) -> int:

@@ -57,9 +57,23 @@ FIELDS: dict[str, Field] = {field.name: field for field in (
           "MLFLOW_TRACKING_URI"),
     Field("notify_url", "optional text", None, "incoming-webhook URL (Slack, Teams) that alerts are "
           "POSTed to"),
-    Field("notify_on", "names", ("run_failed", "run_killed", "metric_not_finite", "script_failed"),
+    Field("notify_on", "names", ("run_failed", "run_killed", "metric_not_finite", "script_failed",
+                                 "serving_drift"),
           "the alert events that fire"),
     Field("notify_metrics", "names", ("*",), "metric keys (fnmatch patterns) watched for NaN/inf"),
+    Field("serving", "choice", "loaded", "which models' predict calls make serving records: `loaded` "
+          "(models this process did not fit: loaded from a file), `all` (fitted here too), or `off`",
+          choices=("loaded", "all", "off")),
+    Field("serving_window_s", "number", 60.0, "a serving window closes after this many seconds..."),
+    Field("serving_window_rows", "int", 100_000, "...or this many rows predicted, whichever comes first"),
+    Field("serving_sample_rows", "int", 0, "input rows (with their prediction) sampled uniformly per "
+          "serving window and stored, redacted; 0: none"),
+    Field("serving_id_column", "optional text", None, "the column (or DataFrame index name) that "
+          "identifies a served row: predictions are kept by it for `autotrack.log_labels`"),
+    Field("drift_alpha", "number", 0.01, "drift tests' significance, shared by the features compared "
+          "(Bonferroni)"),
+    Field("drift_min_effect", "number", 0.1, "the smallest change flagged as drift: normalised "
+          "Wasserstein distance (numbers) or Jensen-Shannon distance (categories)"),
     Field("metric_goals", "goals", (), "the goal of metrics autotrack cannot know: `name=max`, "
           "`pattern*=min` or `=none`, e.g. `my_score=max,cost_*=min`"),
 )}
@@ -99,6 +113,13 @@ class Settings:
     notify_on: tuple[str, ...]
     notify_metrics: tuple[str, ...]
     metric_goals: tuple[tuple[str, str], ...]
+    serving: str
+    serving_window_s: float
+    serving_window_rows: int
+    serving_sample_rows: int
+    serving_id_column: str | None
+    drift_alpha: float
+    drift_min_effect: float
 
     def __init__(self, **values):
         unknown = set(values) - set(FIELDS)

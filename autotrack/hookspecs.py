@@ -170,6 +170,33 @@ def autotrack_describe_dataset(data: Any, role: str, name: str | None) -> dict |
 
 
 @hookspec
+def autotrack_model_fitted(model: Any, run: Run, call: Call) -> None:
+    """Called on the training thread after an outermost fit, once the core has captured what it
+    captures (`call.snapshot` is set; `call.notes["training_sample"]` holds the bounded `(X, y)`
+    sample the training metrics use, when there is one). Must be cheap: queue slow work with
+    `run.in_background(fn, where)`, which runs it on the writer thread.
+    """
+
+
+@hookspec(firstresult=True)
+def autotrack_model_fingerprint(model: Any) -> str | None:
+    """Called off the training thread, for a fitted model (after its fit) and for a model whose
+    predictions are watched (a served model). Return a digest of what the model learned that is
+    the same for the fitted model and for a copy loaded from any file the user saved it to (a
+    booster's trees, a network's weights), or None for models the plugin does not know. The
+    core's answer for any Python object comes last (serving/lineage.py). First answer wins.
+    """
+
+
+@hookspec(firstresult=True)
+def autotrack_data_table(data: Any) -> Any | None:
+    """Called off the training thread for data a model was fitted on or predicted on that is not
+    a numpy array, pandas object or list: return it as a DataFrame or 2-D array (a DMatrix's
+    values), or None. Its columns are profiled for drift (serving/profile.py).
+    """
+
+
+@hookspec
 def autotrack_run_started(run: Run) -> None:
     """Called on the caller's thread when a run starts (automatic or `start_run`). Keep it cheap."""
 

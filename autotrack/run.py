@@ -183,6 +183,11 @@ class Run:
         self._session.writer.put(Job(lambda: self._session.store_artifact(self.id, safe_name, write),
                                      f"writing artifact {safe_name}", self.id, holdable))
 
+    def in_background(self, fn: Callable[[], None], where: str) -> None:
+        """Run `fn` on the writer thread (it may wait while the user's training runs); an error
+        in it is reported as one in `where`."""
+        self._session.writer.put(Job(fn, where, self.id, holdable=True))
+
     def latency(self, method: str) -> LatencyStats:
         stats = self._latency.get(method)
         if stats is None:

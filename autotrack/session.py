@@ -13,7 +13,7 @@ TYPE_CHECKING = False  # typing itself costs ~2 ms at enable(); annotations are 
 from autotrack import config, preprocessing, sigterm
 from autotrack.stores.spool import in_fork_child
 from autotrack.patching import Patch, PostImportHooks, all_subclasses, patch_attribute, watch_subclasses
-from autotrack.safety import background_errors, guard, is_strict, logger, report, set_strict, warn_once
+from autotrack.safety import background_errors, guard, is_strict, logger, report, report_background, set_strict, warn_once
 
 if TYPE_CHECKING:
     from typing import Any
@@ -61,6 +61,7 @@ class Session:
         self._fits_running = 0  # tracked calls in progress, all threads: the writer holds its jobs
         self._last_fit_end = 0.0  # time.monotonic() when the latest one ended
         self.preprocessing = None  # preprocessing.PreprocessingOutputs, made with the first such fit
+        self.serving = None  # serving.recorder.ServingRecorder, made when a framework is imported
         self._last_run: contextvars.ContextVar[Run | None] = contextvars.ContextVar(
             "autotrack_last_run", default=None)
         self._lock = threading.RLock()
@@ -157,6 +158,10 @@ class Session:
 
     def _framework_imported(self, integration_name: str, module) -> None:
         self.configure()  # the first framework import loads the plugins for real
+        if self.serving is None and self.settings.serving != "off":
+            from autotrack.serving.recorder import ServingRecorder
+
+            self.serving = ServingRecorder(self)
         for integration in self.plugins.integrations:
             if integration.name == integration_name:
                 self._instrument(integration, module)
@@ -455,6 +460,9 @@ class Session:
                 artifact = hook.autotrack_model_artifact(model=model, call=call)
                 if artifact:
                     run.write_artifact(*artifact, holdable=True)
+        if call.target.kind == "fit":
+            with guard("the autotrack_model_fitted hook"):
+                hook.autotrack_model_fitted(model=model, run=run, call=call)
 
     def fail_call(self, tracked: Tracked, exc: BaseException, elapsed: float, step_times: dict) -> None:
         from autotrack.run import status_for
@@ -511,6 +519,7 @@ class Session:
         X_sample, y_sample = evenly_spaced_rows(X, limit), evenly_spaced_rows(y, limit)
         if X_sample is None or y_sample is None:
             return  # data of a kind we cannot sample: no training metrics, the rest is recorded
+        call.notes["training_sample"] = (X_sample, y_sample)  # copies: the reference profile's too
 
         snapshot = call.snapshot
 
@@ -776,6 +785,11 @@ class Session:
 
     def _at_exit(self) -> None:
         try:
+            if self.serving is not None:  # the windows being filled are written with the rest
+                try:
+                    self.serving.close(self.settings.exit_timeout / 2)
+                except Exception as exc:
+                    report_background("writing the last serving windows", exc)
             if self._open_runs:
                 self._end_open_runs()
             if not self._killed:

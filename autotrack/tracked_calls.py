@@ -234,10 +234,15 @@ def _predict_wrapper(session: Session, target: Target):
             return wrapped(*args, **kwargs)
         entry = model_runs.get(id(instance))  # session.run_of, inlined
         run = entry[1] if entry is not None and entry[0]() is instance else None
+        serving = session.serving if remembers else None
         if run is None:
-            return wrapped(*args, **kwargs)
+            if serving is None:
+                return wrapped(*args, **kwargs)
+            return _served(serving, target, wrapped, instance, args, kwargs, method)
         result, elapsed = _timed_quietly(wrapped, args, kwargs)
         try:  # what `with guard(...)` does, without its two method calls on this hottest path
+            if serving is not None and serving.all_models:  # serving=all: fitted here, served too
+                serving.observe(instance, method, call_data(target, args, kwargs).get("X"), result, elapsed)
             if remembers:  # a metric function given this result records on this run (note_predictions, inlined)
                 PREDICTIONS.append((result, run, id(args[0]) if args else None))
             elif transforms and run.source == PREPROCESSING:
@@ -252,6 +257,26 @@ def _predict_wrapper(session: Session, target: Target):
         return result
 
     return tracked_predict
+
+
+def _served(serving, target, wrapped, instance, args, kwargs, method: str):
+    """A served model's predict call (serving/recorder.py): timed, and handed over as it is."""
+    token = _current.set(_QUIET)
+    started = perf_counter()
+    try:
+        result = wrapped(*args, **kwargs)
+    except BaseException:
+        _current.reset(token)
+        with guard("counting a failed predict call"):
+            serving.observe_error(instance)
+        raise
+    elapsed = perf_counter() - started
+    _current.reset(token)
+    try:
+        serving.observe(instance, method, target.data_arguments(args, kwargs).get("X"), result, elapsed)
+    except Exception as exc:
+        guard("recording a served prediction").handle(exc)
+    return result
 
 
 def _timed_quietly(wrapped, args, kwargs):

@@ -379,3 +379,21 @@ def __getattr__(name: str):
 
 
 __all__ = ["AutotrackCallback"]
+
+
+# -- serving --------------------------------------------------------------------------------------
+@hookimpl(tryfirst=True)  # a Keras model is also a torch Module: ours is the native answer
+def autotrack_model_fingerprint(model):
+    """The weights, in order: the same for the trained model and one loaded from `.keras`."""
+    if not _is_keras_model(model):
+        return None
+    import hashlib
+
+    import numpy
+
+    digest = hashlib.sha256()
+    for weights in model.get_weights():
+        array = numpy.ascontiguousarray(weights)
+        digest.update(f"{array.dtype.str}{array.shape}".encode())
+        digest.update(array.tobytes())
+    return "keras-" + digest.hexdigest()[:24]

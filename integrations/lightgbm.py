@@ -93,6 +93,9 @@ def autotrack_prepare_call(call, run):
         _add_callback(call, run)
     if call.target.run_name == TRAIN_RUN:
         _describe_valid_sets(call, run)
+        train_set = call.data.get("X")
+        if _is_dataset(train_set) and train_set.data is not None:  # freed by training (free_raw_data)
+            call.notes["reference_X"] = train_set.data
     elif call.target.attribute == "fit" and _is_sklearn_model(call.instance):
         _describe_eval_set(call, run)
 
@@ -237,3 +240,24 @@ def _arguments(call, with_defaults: bool = False) -> dict:
     if with_defaults:
         bound.apply_defaults()
     return bound.arguments
+
+
+# -- serving --------------------------------------------------------------------------------------
+@hookimpl(tryfirst=True)
+def autotrack_model_fingerprint(model):
+    """The trees of the model as LightGBM saves them, without the parameters section: the same
+    for the trained booster (up to its best iteration, as `save_model` writes) and one loaded
+    from the file."""
+    booster = _booster_of(model, None)
+    if booster is None or not hasattr(booster, "model_to_string"):
+        return None
+    import hashlib
+
+    text = booster.model_to_string().split("\nparameters:", 1)[0]
+    return "lightgbm-" + hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+@hookimpl
+def autotrack_data_table(data):
+    """A Dataset's raw data, while LightGBM still holds it."""
+    return data.data if _is_dataset(data) and data.data is not None and not isinstance(data.data, str) else None

@@ -224,3 +224,26 @@ def _rebuild_callback(packages: tuple[str, ...], bound_elsewhere: bool):
     callback = _callback_class(packages)()
     callback._bound_elsewhere = bound_elsewhere
     return callback
+
+
+# -- serving --------------------------------------------------------------------------------------
+@hookimpl
+def autotrack_model_fingerprint(model):
+    """The state dict, tensor by tensor in key order: the same for the trained module and one
+    loaded with `load_from_checkpoint`."""
+    if not any(_is_module(model, package) for package in PACKAGES):
+        return None
+    import hashlib
+
+    digest = hashlib.sha256()
+    for key, tensor in sorted(model.state_dict().items()):
+        array = tensor.detach().cpu().numpy()
+        digest.update(f"{key}{array.dtype.str}{array.shape}".encode())
+        digest.update(array.tobytes())
+    return "torch-" + digest.hexdigest()[:24]
+
+
+def _is_module(model, package: str) -> bool:
+    module = sys.modules.get(package)
+    cls = getattr(module, "LightningModule", None) if module is not None else None
+    return cls is not None and isinstance(model, cls)

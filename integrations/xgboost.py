@@ -419,3 +419,39 @@ def __getattr__(name):
     if name == "AutotrackCallback":  # imports xgboost: only when asked for
         return _callback_class()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# -- serving --------------------------------------------------------------------------------------
+@hookimpl(tryfirst=True)
+def autotrack_model_fingerprint(model):
+    """The trees, as text: the same for the trained booster and one loaded from .json or .ubj
+    (whose learner config may differ in form)."""
+    booster = _trained_booster(model)
+    if booster is None:
+        return None
+    digest = hashlib.sha256()
+    for tree in booster.get_dump(dump_format="text"):
+        digest.update(tree.encode())
+    return "xgboost-" + digest.hexdigest()[:24]
+
+
+@hookimpl
+def autotrack_data_table(data):
+    """A DMatrix's values as a dense array with NaN where nothing is stored, named columns."""
+    core = sys.modules.get("xgboost.core")
+    if core is None or not isinstance(data, core.DMatrix):
+        return None
+    import numpy
+
+    try:
+        csr = data.get_data()
+    except core.XGBoostError:  # external memory: nothing to profile
+        return None
+    dense = numpy.full(csr.shape, numpy.nan)
+    coo = csr.tocoo()
+    dense[coo.row, coo.col] = coo.data
+    names = data.feature_names
+    pandas = sys.modules.get("pandas")
+    if names and pandas is not None:
+        return pandas.DataFrame(dense, columns=list(names))
+    return dense

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 RUN_FAILED, RUN_KILLED, METRIC_NOT_FINITE = "run_failed", "run_killed", "metric_not_finite"
 SCRIPT_FAILED = "script_failed"  # the script failed or was killed after its runs finished
-EVENTS = (RUN_FAILED, RUN_KILLED, METRIC_NOT_FINITE, SCRIPT_FAILED)
+SERVING_DRIFT = "serving_drift"  # a served model's window: features drifted, or the schema changed
+EVENTS = (RUN_FAILED, RUN_KILLED, METRIC_NOT_FINITE, SCRIPT_FAILED, SERVING_DRIFT)
 _TEXT_ERROR_CHARS = 300  # the human line stays one short line; `error` keeps the whole text
 
 
@@ -61,6 +62,12 @@ class Alert:
             verb = "was killed" if self.status == "killed" else "failed"
             return (f"autotrack: {script} ({self.experiment}) {verb} on {self.host} after {count} "
                     f"({shown}): {_one_line(self.error or self.status)}")
+        if self.event == SERVING_DRIFT and self.metric:
+            drifted, schema = self.metric.get("drifted") or [], self.metric.get("schema") or []
+            parts = ([f"drift in {', '.join(drifted[:8])}{', ...' if len(drifted) > 8 else ''}"] if drifted
+                     else []) + ([f"schema changes ({', '.join(schema)})"] if schema else [])
+            return (f"autotrack: the model of {run} ({self.experiment}) served on {self.host}: "
+                    f"{'; '.join(parts)} in the window from {time.strftime('%H:%M', time.localtime(self.time))}")
         if self.event == METRIC_NOT_FINITE and self.metric:
             return (f"{where} logged {self.metric['key']} = {self.metric['value']} "
                     f"at step {self.metric['step']} on {self.host}")
@@ -145,6 +152,18 @@ class Notifier:
         if not self._wanted(METRIC_NOT_FINITE) or not self._watched(key):
             return
         self._put(METRIC_NOT_FINITE, run, None, {"key": key, "value": value, "step": step}, time.time())
+
+    def serving_changed(self, reference: dict, window: dict) -> None:
+        """A serving window whose features drifted or whose schema changed: one alert per model
+        and window (serving/windows.py), on the run that trained the model."""
+        if not self._wanted(SERVING_DRIFT):
+            return
+        schema = [key for key, value in (window.get("schema") or {}).items() if value]
+        self._enqueue(dict(event=SERVING_DRIFT, run_id=reference["run_id"], run_name=reference.get("run_name"),
+                           experiment=reference.get("experiment") or "", status="serving", error=None,
+                           metric={"drifted": list((window.get("drift") or {}).get("drifted", [])),
+                                   "schema": schema, "window": window["id"], "model": window["model"]},
+                           time=window["start"]))
 
     def _wanted(self, event: str) -> bool:
         settings = self._session.settings

@@ -13,11 +13,12 @@ from pathlib import Path
 import autotrack
 from autotrack.metric_goals import goal_from_setting
 from autotrack.stores.base import Store
+from autotrack.stores.serving_tables import SERVING_SCHEMA, ServingTables
 from autotrack.stores.spool import SPOOL_DIR, Spool, as_records, complete_lines, in_fork_child, process_alive
 from autotrack.stores.spool import SUFFIX as SPOOL_SUFFIX
 
 DB_NAME = "runs.db"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -200,7 +201,7 @@ def _upgrade(conn: sqlite3.Connection) -> None:
     """Bring a new store, or one an older autotrack wrote, to SCHEMA_VERSION. The tables are
     created if missing; columns are added in one transaction that checks again (two processes may
     open an old store at once: the second finds the work done)."""
-    conn.executescript(SCHEMA + EXPORTS_SCHEMA)
+    conn.executescript(SCHEMA + EXPORTS_SCHEMA + SERVING_SCHEMA)  # version 5: serving_tables.py
     conn.execute("BEGIN IMMEDIATE")
     try:
         columns = {row[1] for row in conn.execute("PRAGMA table_info(series)")}
@@ -231,7 +232,7 @@ def _create_private(directory: Path, db_path: Path) -> None:
     os.close(fd)
 
 
-class LocalStore(Store):
+class LocalStore(ServingTables, Store):
     """Writes record batches in one SQLite transaction each; reading lives in stores/reader.py."""
 
     name = "local"

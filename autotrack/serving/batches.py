@@ -1,0 +1,140 @@
+"""Many predict calls' inputs and results as few tables: a thousand single-row calls are one
+table of a thousand rows to profile, not a thousand tables."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autotrack.serving.profile import table_columns
+
+
+def _is_frame(data) -> bool:
+    return hasattr(data, "iloc") and hasattr(data, "columns")
+
+
+def _basic(data) -> bool:
+    return isinstance(data, (np.ndarray, list, tuple)) or hasattr(data, "iloc") or \
+        (hasattr(data, "detach") and hasattr(data, "cpu"))
+
+
+def as_table(data, hook):
+    """`data` as something table_columns reads: itself, or a plugin's table of it (a DMatrix's
+    values); None when nobody knows how."""
+    if data is None or _basic(data):
+        return data
+    return hook.autotrack_data_table(data=data)
+
+
+def stack_inputs(inputs: list, hook) -> list[tuple[list | None, int]]:
+    """`(columns, rows)` for runs of inputs that stack (arrays of one width, DataFrames)."""
+    tables = [as_table(data, hook) for data in inputs]
+    out = []
+    for group in _groups(tables):
+        stacked = _stack(group)
+        if stacked is not None:
+            columns = table_columns(stacked)
+            out.append((columns, _row_count(stacked, columns)))
+        else:
+            for table in group:
+                columns = table_columns(table) if table is not None else None
+                out.append((columns, _row_count(table, columns)))
+    return out
+
+
+def stack_results(results: list) -> list:
+    arrays = []
+    for result in results:
+        if hasattr(result, "detach") and hasattr(result, "cpu"):
+            result = result.detach().cpu().numpy()
+        try:
+            arrays.append(result if isinstance(result, np.ndarray) else np.asarray(result))
+        except Exception:
+            continue
+    out = []
+    for group in _groups(arrays):
+        stacked = _stack(group)
+        out.extend([stacked] if stacked is not None else group)
+    return out
+
+
+def _groups(tables: list) -> list[list]:
+    """Consecutive tables of the same shape family (same kind, width and, for frames, columns)."""
+    groups: list[list] = []
+    last_key = object()
+    for table in tables:
+        key = _shape_key(table)
+        if groups and key == last_key and key is not None:
+            groups[-1].append(table)
+        else:
+            groups.append([table])
+        last_key = key
+    return groups
+
+
+def _shape_key(table):
+    if _is_frame(table):
+        return ("frame", tuple(map(str, table.columns)))
+    if isinstance(table, np.ndarray) and table.ndim in (1, 2):
+        return ("array", table.ndim, table.shape[1:], table.dtype.kind)
+    return None
+
+
+def _stack(group: list):
+    if len(group) == 1:
+        return group[0]
+    first = group[0]
+    try:
+        if _is_frame(first):
+            import pandas
+
+            return pandas.concat(group, ignore_index=True)
+        if isinstance(first, np.ndarray):
+            return np.concatenate(group, axis=0)
+    except Exception:
+        return None
+    return None
+
+
+def _row_count(table, columns) -> int:
+    if columns:
+        return len(columns[0][1])
+    shape = getattr(table, "shape", None)
+    if shape:
+        return int(shape[0])
+    try:
+        return len(table)
+    except TypeError:
+        return 0
+
+
+def rows_as_dicts(data, result, hook):
+    """Each input row as `{column: value, ..., "prediction": value}` (plain Python values)."""
+    columns = table_columns(as_table(data, hook))
+    try:
+        predictions = np.asarray(result)
+    except Exception:
+        return
+    if not columns:
+        return
+    names = [name for name, _values, _dtype in columns]
+    values = [column.tolist() for _name, column, _dtype in columns]
+    for i in range(len(values[0])):
+        row = {name: column[i] for name, column in zip(names, values)}
+        if i < len(predictions):
+            prediction = predictions[i]
+            row["prediction"] = prediction.tolist() if hasattr(prediction, "tolist") else prediction
+        yield row
+
+
+def ids_of(data, id_column: str):
+    """The ids of `data`'s rows: the column named `id_column`, or the index when it bears that name."""
+    if not _is_frame(data):
+        return None
+    if id_column in data.columns:
+        return data[id_column].tolist()
+    if getattr(data.index, "name", None) == id_column:
+        return data.index.tolist()
+    return None
+
+
+__all__ = ["stack_inputs", "stack_results", "rows_as_dicts", "ids_of", "as_table"]

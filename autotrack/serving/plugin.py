@@ -1,0 +1,88 @@
+"""The serving plugin: at each fit, the model's fingerprint and its training data's profile (the
+reference drift is measured against), computed off the training thread; and the core's last
+answer to `autotrack_model_fingerprint`."""
+
+from __future__ import annotations
+
+import time
+
+from autotrack.plugins import hookimpl
+
+# Predictions on at most this many training rows make the reference of the predictions (a
+# second predict per fit, on autotrack's thread: kept small).
+PREDICTION_REFERENCE_ROWS = 2_000
+
+
+@hookimpl
+def autotrack_model_fitted(model, run, call):
+    settings = run._session.settings
+    if settings is None or settings.serving == "off":
+        return
+    sample = call.notes.get("training_sample")
+    if sample is None:
+        from autotrack.capture.sampling import evenly_spaced_rows
+
+        limit = settings.metrics_sample_rows
+        sample = (evenly_spaced_rows(call.data.get("X"), limit), evenly_spaced_rows(call.data.get("y"), limit))
+    X, y = sample
+    X = call.notes.get("reference_X", X)  # a plugin's raw data, kept before training freed it
+    snapshot = call.snapshot
+    sklearn_config = call.notes.get("sklearn.config")  # the user's thread-local set_config, at the fit
+    hook = run._session.plugins.hook
+    model_class = f"{type(model).__module__}.{type(model).__qualname__}"
+
+    def capture_reference():
+        fitted = snapshot() if snapshot is not None else model
+        fingerprint = hook.autotrack_model_fingerprint(model=fitted)
+        profiles = _profiles(hook, fitted, X, y, sklearn_config)
+        run._put(("reference", run.id, {"fingerprint": fingerprint, "model_class": model_class,
+                                        "created": time.time(), "profiles": profiles}))
+
+    run.in_background(capture_reference, "capturing the training data's reference profile")
+
+
+def _profiles(hook, model, X, y, config) -> dict:
+    from autotrack.serving.batches import as_table
+    from autotrack.serving.profile import prediction_columns, profile_of, table_columns
+
+    profiles: dict = {}
+    table = as_table(X, hook)
+    columns = table_columns(table) if table is not None else None
+    if columns:
+        profiles["inputs"] = profile_of(columns)
+    labels = table_columns(y) if y is not None else None
+    if labels:
+        profiles["labels"] = profile_of(prediction_columns(y) or labels)
+    if columns and _has_sklearn_api(model):
+        from autotrack.capture.sampling import evenly_spaced_rows
+
+        with _users_sklearn_config(config):
+            predicted = model.predict(evenly_spaced_rows(table, PREDICTION_REFERENCE_ROWS))
+        profiles["predictions"] = profile_of(prediction_columns(predicted))
+    return profiles
+
+
+def _has_sklearn_api(model) -> bool:
+    """A scikit-learn-style estimator (LightGBM's and XGBoost's included): `predict` takes the
+    training table and prints nothing (Keras' prints a progress bar: its predictions get no
+    reference)."""
+    return callable(getattr(model, "predict", None)) and callable(getattr(model, "get_params", None))
+
+
+def _users_sklearn_config(config):
+    """scikit-learn's config is thread-local: this thread predicts under the user's (noted at the
+    fit by the scikit-learn plugin), or `transform_output="pandas"` would raise new warnings."""
+    import contextlib
+    import sys
+
+    sklearn = sys.modules.get("sklearn")
+    if not config or sklearn is None:
+        return contextlib.nullcontext()
+    return sklearn.config_context(**config)
+
+
+@hookimpl(trylast=True)
+def autotrack_model_fingerprint(model):
+    from autotrack.serving.lineage import canonical_digest
+
+    return canonical_digest(model)

@@ -1,0 +1,300 @@
+"""Serving records: the predict calls of models this process did not fit (loaded from a file),
+gathered per model and window off the calling thread.
+
+The calling thread only appends `(method, data, result, seconds)` to the model's queue (a few
+hundred nanoseconds); a background thread profiles what queued about once a second and closes a
+window after `serving_window_s` seconds or `serving_window_rows` rows, whichever comes first.
+Memory stays bounded: past MAX_QUEUED_CALLS waiting calls (or MAX_QUEUED_ROWS waiting rows) a
+call is counted and timed but its data is not kept (`unprofiled_calls`). A killed process loses
+the window it was filling, nothing written before.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import random
+import socket
+import threading
+import time
+import uuid
+import weakref
+from typing import TYPE_CHECKING
+
+from autotrack.safety import guard, report_background
+
+if TYPE_CHECKING:
+    from autotrack.session import Session
+
+FLUSH_INTERVAL_S = 1.0
+MAX_QUEUED_CALLS = 20_000
+MAX_QUEUED_ROWS = 2_000_000
+MAX_IDS_PER_WINDOW = 100_000  # predictions kept for labels that arrive later (serving_id_column)
+_HOST = socket.gethostname()
+
+
+class _Window:
+    """What one model served in one window."""
+
+    def __init__(self):
+        from autotrack.serving.profile import ProfileBuilder
+
+        self.id = uuid.uuid4().hex
+        self.start = time.time()
+        self.end = self.start
+        self.calls: collections.Counter = collections.Counter()
+        self.rows = self.errors = self.unprofiled_calls = 0
+        self.latencies: list[float] = []
+        self.inputs = ProfileBuilder()
+        self.predictions: dict[str, ProfileBuilder] = {}
+        self.sample: list[dict] = []
+        self.sampled_rows = 0
+        self.ids: list[tuple] = []
+
+
+class _ServedModel:
+    __slots__ = ("ref", "model_class", "ignored", "queue", "queued_rows", "overflow", "errors", "fingerprint",
+                 "window", "reference", "monitor", "windows_closed", "__weakref__")
+
+    def __init__(self, ref, model_class: str):
+        self.ref, self.model_class = ref, model_class
+        self.ignored = False  # in a worker process: the model is a clone the work of another process made
+        self.queue: collections.deque = collections.deque()
+        self.queued_rows = 0
+        self.overflow: list[float] = []  # latencies of calls whose data was not kept
+        self.errors = 0
+        self.fingerprint: str | None = None
+        self.window: _Window | None = None
+        self.reference = None  # (run id, run name, experiment, reference profiles), read once
+        self.monitor = None  # the monitoring run exported to MLflow (serving/monitor.py)
+        self.windows_closed = 0
+
+
+class ServingRecorder:
+    def __init__(self, session: Session):
+        self.session = session
+        self.all_models = session.settings.serving == "all"  # else only models fitted elsewhere
+        self.models: dict[int, _ServedModel] = {}
+        self._thread: threading.Thread | None = None
+        self._wake = threading.Event()
+        self._lock = threading.Lock()
+        self._closed = False
+        self._gone: list[_ServedModel] = []
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=self._after_fork)
+
+    # -- the calling thread ----------------------------------------------------------------------
+    def observe(self, instance, method: str, data, result, seconds: float) -> None:
+        served = self.models.get(id(instance))
+        if served is None or served.ref() is not instance:
+            served = self._new_model(instance)
+            if served is None:
+                return
+        if served.ignored:
+            return
+        if len(served.queue) < MAX_QUEUED_CALLS and served.queued_rows < MAX_QUEUED_ROWS:
+            served.queued_rows += _rows(data)
+            served.queue.append((method, data, result, seconds, time.time()))
+        else:
+            served.overflow.append(seconds) if len(served.overflow) < MAX_QUEUED_CALLS else None
+
+    def observe_error(self, instance) -> None:
+        served = self.models.get(id(instance))
+        if served is None or served.ref() is not instance:
+            served = self._new_model(instance)
+        if served is not None and not served.ignored:
+            served.errors += 1
+
+    def _new_model(self, instance) -> _ServedModel | None:
+        key = id(instance)
+        try:
+            ref = weakref.ref(instance)
+        except TypeError:
+            return None  # no weak references: its calls go unrecorded rather than keep it alive
+        from autotrack.tracked_calls import _in_worker_process
+
+        served = _ServedModel(ref, f"{type(instance).__module__}.{type(instance).__qualname__}")
+        served.ignored = _in_worker_process()
+        with self._lock:
+            previous = self.models.get(key)
+            if previous is not None and previous.ref() is None:
+                self._close_window(previous)  # a model collected, and its id reused
+            self.models[key] = served
+            if not served.ignored and (self._thread is None or not self._thread.is_alive()):
+                self._start()
+        return served
+
+    def _start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="autotrack-serving", daemon=True)
+        self._thread.start()
+
+    def _after_fork(self) -> None:
+        self.models, self._thread, self._lock = {}, None, threading.Lock()
+
+    # -- the background thread -------------------------------------------------------------------
+    def _loop(self) -> None:
+        from autotrack.background import NATIVE_THREADS
+        from autotrack.tracked_calls import mark_thread_internal
+
+        mark_thread_internal()
+        while not self._closed:
+            self._wake.wait(FLUSH_INTERVAL_S)
+            self._wake.clear()
+            NATIVE_THREADS.limit()
+            try:
+                self.process(final=False)
+            except Exception as exc:  # kept for strict mode, which fails the process at exit
+                report_background("recording served predictions", exc)
+
+    def process(self, final: bool) -> None:
+        with self._lock:
+            models = list(self.models.items())
+        now = time.time()
+        settings = self.session.settings
+        for key, served in models:
+            self._drain(served, settings)
+            window = served.window
+            gone = served.ref() is None
+            if window is not None and (final or gone or now - window.start >= settings.serving_window_s
+                                       or window.rows >= settings.serving_window_rows):
+                self._close_window(served)
+            if gone and not served.queue:
+                with self._lock:
+                    if self.models.get(key) is served:
+                        del self.models[key]
+                        if served.monitor is not None:
+                            self._gone.append(served)  # its monitoring run ends at exit
+
+    def close(self, timeout: float) -> None:
+        """At exit: what is queued is profiled and every open window written."""
+        self._closed = True
+        self._wake.set()
+        if self._thread is not None and self._thread.is_alive():
+            self._thread.join(timeout)
+        self.process(final=True)
+        from autotrack.serving.monitor import end_monitors
+
+        end_monitors(list(self.models.values()) + self._gone)
+
+    def _drain(self, served: _ServedModel, settings) -> None:
+        queue = served.queue
+        calls = []
+        while queue:
+            calls.append(queue.popleft())
+        overflow, served.overflow = served.overflow, []
+        errors, served.errors = served.errors, 0
+        if not calls and not overflow and not errors:
+            return
+        if served.fingerprint is None:
+            model = served.ref()
+            if model is not None:
+                from autotrack.serving.lineage import model_fingerprint
+
+                served.fingerprint = model_fingerprint(self.session.plugins.hook, model) or \
+                    f"unknown-{uuid.uuid4().hex[:16]}"
+        window = served.window
+        if window is None:
+            window = served.window = _Window()
+        window.errors += errors
+        window.unprofiled_calls += len(overflow)
+        window.latencies += overflow
+        if overflow:
+            window.calls["unprofiled"] += len(overflow)
+        self._profile_calls(served, window, calls, settings)
+
+    def _profile_calls(self, served: _ServedModel, window: _Window, calls: list, settings) -> None:
+        from autotrack.serving.batches import stack_inputs, stack_results
+        from autotrack.serving.profile import ProfileBuilder, prediction_columns
+
+        hook = self.session.plugins.hook
+        inputs, last_input = [], None
+        by_method: dict[str, list] = collections.defaultdict(list)
+        for method, data, result, seconds, when in calls:
+            served.queued_rows -= _rows(data)
+            window.calls[method] += 1
+            window.latencies.append(seconds)
+            window.end = max(window.end, when)
+            if data is not None and data is not last_input:  # predict and predict_proba on one X: once
+                inputs.append(data)
+                last_input = data
+            by_method[method].append((data, result))
+        for columns, rows in stack_inputs(inputs, hook):
+            window.rows += rows
+            if columns:
+                window.inputs.add(columns)
+        for method, pairs in by_method.items():
+            builder = window.predictions.get(method)
+            if builder is None:
+                builder = window.predictions[method] = ProfileBuilder()
+            for result in stack_results([result for _data, result in pairs]):
+                builder.add(prediction_columns(result))
+        if settings.serving_sample_rows:
+            _sample_rows(window, by_method.get("predict") or next(iter(by_method.values()), []),
+                         settings.serving_sample_rows, hook)
+        if settings.serving_id_column and "predict" in by_method:
+            _keep_ids(window, by_method["predict"], settings.serving_id_column)
+
+    def _close_window(self, served: _ServedModel) -> None:
+        window, served.window = served.window, None
+        if window is None:
+            return
+        from autotrack.serving import windows
+
+        record = windows.window_record(window, served, _HOST, os.getpid())
+        served.windows_closed += 1
+        with guard("comparing a serving window with its training data"):
+            windows.check_window(self.session, served, record)
+        self.session.writer.put(("serving_window", record["id"], record))
+        if window.ids:
+            self.session.writer.put(("serving_predictions", record["id"], served.fingerprint, window.ids))
+
+
+def _rows(data) -> int:
+    shape = getattr(data, "shape", None)
+    if shape:
+        return int(shape[0])
+    try:
+        return len(data)
+    except TypeError:
+        return 1
+
+
+def _sample_rows(window: _Window, pairs: list, limit: int, hook) -> None:
+    """A uniform sample (reservoir) of input rows with their prediction, redacted."""
+    from autotrack.serving.batches import rows_as_dicts
+
+    for data, result in pairs:
+        for row in rows_as_dicts(data, result, hook):
+            window.sampled_rows += 1
+            if len(window.sample) < limit:
+                window.sample.append(_redacted(row))
+            else:
+                slot = random.randrange(window.sampled_rows)
+                if slot < limit:
+                    window.sample[slot] = _redacted(row)
+
+
+def _redacted(row: dict) -> dict:
+    """Secret-named columns masked; credentials inside text values masked (capture/redact.py)."""
+    from autotrack.capture.redact import MASK, is_secret_name, redact_text
+
+    return {name: MASK if is_secret_name(name) else redact_text(value) if isinstance(value, str) else value
+            for name, value in row.items()}
+
+
+def _keep_ids(window: _Window, pairs: list, id_column: str) -> None:
+    from autotrack.serving.batches import ids_of
+
+    for data, result in pairs:
+        ids = ids_of(data, id_column)
+        if ids is None:
+            continue
+        predictions = getattr(result, "tolist", lambda: list(result))()
+        for identifier, prediction in zip(ids, predictions):
+            if len(window.ids) >= MAX_IDS_PER_WINDOW:
+                return
+            window.ids.append((str(identifier), prediction if not isinstance(prediction, list) else
+                               prediction[-1], window.end))
+
+
+__all__ = ["ServingRecorder"]
