@@ -109,7 +109,9 @@ class _FrameworkCode:
 
 def _fit_wrapper(session: Session, target: Target, framework: _FrameworkCode):
     """fit: the outermost call is a run of its own. evaluate: the outermost call joins the run of
-    the model it evaluates (a new run when that model has none)."""
+    the model it evaluates (a new run when that model has none); a `predict` evaluate call of a
+    model this process did not fit is a served model's (serving/recorder.py)."""
+    serves = target.kind == "evaluate" and target.attribute == "predict"
 
     @hide_from_tracebacks
     def tracked_fit(wrapped, instance, args, kwargs):
@@ -118,6 +120,10 @@ def _fit_wrapper(session: Session, target: Target, framework: _FrameworkCode):
             return _nested_fit(frame, wrapped, instance, args, kwargs)
         if not session.tracks_fits() or _in_worker_process():
             return wrapped(*args, **kwargs)
+        if serves and session.serving is not None:  # `trainer.predict(model)` of a model fitted elsewhere
+            model = target.model(instance, args, kwargs)
+            if model is not None and session.run_of(model) is None:
+                return _served(session.serving, target, wrapped, model, args, kwargs, "predict")
         caller = caller_frame()
         if _called_by_framework(caller, framework, instance):
             token = _current.set(_QUIET)  # and what it fits in turn is part of it

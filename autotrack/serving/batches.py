@@ -43,7 +43,13 @@ def stack_inputs(inputs: list, hook) -> list[tuple[list | None, int]]:
 
 def stack_results(results: list) -> list:
     arrays = []
-    for result in results:
+    flat = []
+    for result in results:  # Lightning's trainer.predict returns a list of batch outputs
+        if isinstance(result, list) and result and all(hasattr(item, "shape") for item in result):
+            flat.extend(result)
+        else:
+            flat.append(result)
+    for result in flat:
         if hasattr(result, "detach") and hasattr(result, "cpu"):
             result = result.detach().cpu().numpy()
         try:

@@ -227,7 +227,10 @@ class ServingRecorder:
             if builder is None:
                 builder = window.predictions[method] = ProfileBuilder()
             for result in stack_results([result for _data, result in pairs]):
-                builder.add(prediction_columns(result))
+                columns = prediction_columns(result)
+                builder.add(columns)
+                if not inputs and columns:  # inputs out of reach (a dataloader): rows from the outputs
+                    window.rows += len(columns[0][1])
         if settings.serving_sample_rows:
             _sample_rows(window, by_method.get("predict") or next(iter(by_method.values()), []),
                          settings.serving_sample_rows, hook)

@@ -93,3 +93,74 @@ def test_the_frameworks_own_model_file_links_serving_to_training(case, run_scrip
     columns = drift["overall"]["columns"]
     assert sorted(columns) == ["f0", "f1", "f2", "f3"] or sorted(columns) == ["x0", "x1", "x2", "x3"]
     assert len(drift["overall"]["drifted"]) == 1 and drift["overall"]["drifted"][0] in ("f2", "x2")
+
+
+LIGHTNING_MODULE = """
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+try:
+    import lightning.pytorch as pl
+except ImportError:
+    import pytorch_lightning as pl
+
+
+class Lit(pl.LightningModule):
+    def __init__(self, hidden=8):
+        super().__init__()
+        self.save_hyperparameters()
+        self.net = torch.nn.Sequential(torch.nn.Linear(4, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 1))
+
+    def forward(self, x):
+        return self.net(x)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return torch.nn.functional.binary_cross_entropy_with_logits(self(x).squeeze(1), y)
+
+    def predict_step(self, batch, batch_idx):
+        return torch.sigmoid(self(batch[0]))
+
+    def configure_optimizers(self):
+        return torch.optim.Adam(self.parameters(), lr=0.01)
+
+
+def loader(seed, n=3000):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 4, generator=g)
+    return DataLoader(TensorDataset(x, (x[:, 0] > 0).float()), batch_size=500)
+
+
+def trainer():
+    return pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                      enable_model_summary=False, accelerator="cpu")
+"""
+
+
+def test_a_lightning_checkpoint_served_with_trainer_predict_is_the_training_runs(run_script, cli, tmp_path):
+    pytest.importorskip("torch")
+    if not any(_importable(name) for name in ("lightning", "pytorch_lightning")):
+        pytest.skip("no Lightning")
+    (tmp_path / "lit.py").write_text(LIGHTNING_MODULE)
+    run_script("""
+        from lit import Lit, loader, trainer
+        t = trainer()
+        t.fit(Lit(), loader(0))
+        t.save_checkpoint("model.ckpt")
+    """, name="train.py")
+    run_id = cli("runs", "--json")[0]["id"]
+    run_script("""
+        from lit import Lit, loader, trainer
+        model = Lit.load_from_checkpoint("model.ckpt")
+        predictions = trainer().predict(model, loader(1))
+        print(len(predictions))
+    """, name="serve.py")
+    (served,) = cli("serving", "--json")
+    assert served["run"]["run_id"] == run_id
+    assert served["calls"] == 1 and served["rows"] == 3000
+    assert len(cli("runs", "--json")) == 1  # serving is not a run of its own
+
+
+def _importable(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
