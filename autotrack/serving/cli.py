@@ -108,8 +108,10 @@ def cmd_drift(reader, args, print_json) -> int:
     return 0
 
 
-def _when(timestamp: float | None) -> str:
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp)) if timestamp else ""
+def _when(iso: str | None) -> str:
+    from autotrack.terminal import long_time
+
+    return long_time(iso) or ""
 
 
 __all__ = ["add_commands", "cmd_serving", "cmd_drift", "parse_since"]

@@ -12,6 +12,7 @@ import sqlite3
 
 from autotrack.serving.drift import compare_profiles, schema_changes
 from autotrack.serving.profile import merge_profiles, summarise_column
+from autotrack.stores.reader import iso_time  # times leave as ISO 8601 in UTC, as runs' do
 
 
 def _rows(reader, sql: str, args=()) -> list:
@@ -66,7 +67,7 @@ def served_models(reader, since: float | None = None) -> list[dict]:
         latest = windows(reader, model)[-1:]
         latest = latest[0] if latest else {}
         out.append({
-            "model": model, "model_class": model_class, "first": first, "last": last, "calls": calls,
+            "model": model, "model_class": model_class, "first": iso_time(first), "last": iso_time(last), "calls": calls,
             "rows": rows, "errors": errors, "windows": count, "hosts": sorted((hosts or "").split(",")),
             "processes": processes,
             "run": None if reference is None else {key: reference[key] for key in ("run_id", "run_name",
@@ -102,8 +103,8 @@ def drift_report(reader, run_id: str, alpha: float, min_effect: float, since: fl
     report["reference_rows"] = inputs_reference.get("rows")
     served = windows(reader, fingerprint, since)
     for window in served:
-        entry = {"id": window["id"], "start": window["start"], "end": window["end"], "rows": window["rows"],
-                 "calls": sum(window.get("calls", {}).values()), "host": window.get("host")}
+        entry = {"id": window["id"], "start": iso_time(window["start"]), "end": iso_time(window["end"]),
+                 "rows": window["rows"], "calls": sum(window.get("calls", {}).values()), "host": window.get("host")}
         if inputs_reference and window["inputs"].get("rows"):
             drift = compare_profiles(inputs_reference, window["inputs"], alpha, min_effect)
             entry["drifted"] = drift["drifted"]
@@ -169,7 +170,8 @@ def realised_metrics(reader, fingerprint: str) -> list[dict]:
         by_window.setdefault((start or 0, window_id), []).append((json.loads(prediction), json.loads(label)))
     out = []
     for (start, window_id), pairs in sorted(by_window.items(), key=lambda item: item[0][0]):
-        out.append({"window": window_id, "start": start, "labelled": len(pairs), **_score(pairs)})
+        out.append({"window": window_id, "start": iso_time(start) if start else None, "labelled": len(pairs),
+                    **_score(pairs)})
     return out
 
 

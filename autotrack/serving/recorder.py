@@ -192,15 +192,29 @@ class ServingRecorder:
 
                 served.fingerprint = model_fingerprint(self.session.plugins.hook, model) or \
                     f"unknown-{uuid.uuid4().hex[:16]}"
-        window = served.window
-        if window is None:
-            window = served.window = _Window()
+        window = self._window(served)
         window.errors += errors
         window.unprofiled_calls += len(overflow)
         window.latencies += overflow
         if overflow:
             window.calls["unprofiled"] += len(overflow)
-        self._profile_calls(served, window, calls, settings)
+        # A window closes once it holds serving_window_rows rows: the calls after go to the next.
+        limit, chunk, rows = settings.serving_window_rows, [], 0
+        for call in calls:
+            chunk.append(call)
+            rows += _rows(call[1]) if call[1] is not None else 0
+            if window.rows + rows >= limit:
+                self._profile_calls(served, window, chunk, settings)
+                self._close_window(served)
+                window, chunk, rows = self._window(served), [], 0
+        if chunk:
+            self._profile_calls(served, window, chunk, settings)
+
+    @staticmethod
+    def _window(served: _ServedModel) -> _Window:
+        if served.window is None:
+            served.window = _Window()
+        return served.window
 
     def _profile_calls(self, served: _ServedModel, window: _Window, calls: list, settings) -> None:
         from autotrack.serving.batches import stack_inputs, stack_results
@@ -239,7 +253,7 @@ class ServingRecorder:
 
     def _close_window(self, served: _ServedModel) -> None:
         window, served.window = served.window, None
-        if window is None:
+        if window is None or (not window.calls and not window.errors):
             return
         from autotrack.serving import windows
 

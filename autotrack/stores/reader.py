@@ -216,8 +216,8 @@ def run_summary(row) -> dict:
         "status": status,
         "parent_id": parent_id,
         "source": source,
-        "start_time": _iso(start),
-        "end_time": _iso(end),
+        "start_time": iso_time(start),
+        "end_time": iso_time(end),
         "duration_s": (end - start) if (end is not None and start is not None) else None,
         "error": error,
     }
@@ -236,7 +236,7 @@ def process_gone(pid, host, token) -> bool:
     return token is not None and process_token(pid) != token
 
 
-def _iso(timestamp: float | None) -> str | None:
+def iso_time(timestamp: float | None) -> str | None:
     if timestamp is None:
         return None
     return datetime.fromtimestamp(timestamp, tz=timezone.utc).isoformat()

@@ -43,6 +43,10 @@ def create_app(store_directory: Path, allowed_hosts: list[str] | None = None) ->
         Route("/api/runs/{run_id}", dashboard.api_run),
         Route("/runs/{run_id}/artifacts/{name:path}", dashboard.artifact),
         Route("/compare", dashboard.compare),
+        Route("/production", dashboard.production),
+        Route("/production/{model}", dashboard.served_model),
+        Route("/api/production", dashboard.api_production),
+        Route("/api/production/{model}", dashboard.api_served_model),
         Route(f"/static/plotly-basic-{PLOTLY_JS_VERSION}.min.js", dashboard.plotly),
         Route("/favicon.ico", lambda request: Response(status_code=204)),
         Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
@@ -138,6 +142,39 @@ class _Dashboard:
         comparison = compare_runs(runs)
         return self._html("compare.html", runs=runs, comparison=comparison,
                           view=pages.compare_view(comparison, runs))
+
+    # -- production pages -----------------------------------------------------------------------
+    def production(self, request):
+        from autotrack.ui.production import models_view
+
+        with self._reader() as reader:
+            return self._html("production.html", models=models_view(reader))
+
+    def api_production(self, request):
+        from autotrack.ui.production import models_view
+
+        with self._reader() as reader:
+            return self._json(models_view(reader))
+
+    def served_model(self, request):
+        view = self._served_model_view(request)
+        return self._html("served_model.html", view=view)
+
+    def api_served_model(self, request):
+        return self._json(self._served_model_view(request))
+
+    def _served_model_view(self, request) -> dict:
+        from autotrack.config import load_settings
+        from autotrack.ui.production import model_view
+
+        settings = load_settings()
+        model = request.path_params["model"]
+        with self._reader() as reader:
+            view = model_view(reader, model, settings.drift_alpha, settings.drift_min_effect,
+                              request.query_params.get("feature"))
+        if view is None:
+            raise HTTPException(404, f"no served predictions of model {model!r} are recorded")
+        return view
 
     # -- plumbing -------------------------------------------------------------------------------
     def plotly(self, request):

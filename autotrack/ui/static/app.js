@@ -127,7 +127,12 @@
     drawFigures(document.getElementById("curves"), readJSON("curve-data"));
   }
 
-  const pages = {runs: runsPage, run: runPage, compare: comparePage};
+  function servedModelPage() {
+    drawFigures(document.getElementById("traffic-charts"), readJSON("traffic-data"));
+    drawFigures(document.getElementById("distribution-charts"), readJSON("distribution-data"));
+  }
+
+  const pages = {runs: runsPage, run: runPage, compare: comparePage, "served-model": servedModelPage};
   const start = pages[document.body.dataset.page];
   if (start) start();
 })();
