@@ -229,7 +229,7 @@ def _with_reader(command):
 
 
 def _cmd_runs(args) -> int:
-    from autotrack.preprocessing import SOURCE as PREPROCESSING
+    from autotrack.stores.reader import UNLISTED_SOURCES
 
     reader = _reader(args)
     if args.limit < 0:
@@ -240,7 +240,7 @@ def _cmd_runs(args) -> int:
     if args.sort or columns:
         runs = reader.runs(experiment=args.experiment, limit=None)
         if not (args.all or args.json):
-            runs = [run for run in runs if run["source"] != PREPROCESSING]
+            runs = [run for run in runs if run["source"] not in UNLISTED_SOURCES]
         if args.sort:
             runs = _sorted_runs(runs, args.sort)
         total = len(runs)
@@ -267,7 +267,7 @@ FOLDED_CHILDREN = 3  # children shown under a parent by `autotrack runs`; --all 
 
 
 def _folded_runs(reader, experiment: str | None, limit: int) -> tuple[list[dict], int, dict[str, int], int]:
-    """What `autotrack runs` lists unless --all: top-level runs other than preprocessing, newest
+    """What `autotrack runs` lists unless --all: top-level runs other than preprocessing and monitoring runs, newest
     first, each with its latest children (a search's hundreds of candidates fold into a count of
     earlier ones).
     Returns (runs, top-level total, {parent id: children not shown}, runs not listed at all)."""

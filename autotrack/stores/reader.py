@@ -269,6 +269,11 @@ def _run_filter(experiment: str | None, parent_id: str | None, listed: bool) -> 
         where.append("parent_id = ?")
         args.append(parent_id)
     if listed:
-        where.append("parent_id IS NULL AND source IS NOT ?")
-        args.append(preprocessing.SOURCE)
+        where.append("parent_id IS NULL AND (source IS NULL OR source NOT IN (?, ?))")
+        args.extend(UNLISTED_SOURCES)
     return where, args
+
+
+# Records run lists leave out unless asked (`--all`, the dashboard's "show children"): preprocessing
+# fitted on its own (preprocessing.py) and a served model's monitoring run (serving/monitor.py).
+UNLISTED_SOURCES = (preprocessing.SOURCE, "serving")

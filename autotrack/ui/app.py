@@ -101,7 +101,10 @@ class _Dashboard:
         with self._reader() as reader:
             run = self._get_run(reader, request.path_params["run_id"])
             children = reader.attach_params(reader.runs(parent_id=run["id"])) if run["children"] else []
-        return self._html("run.html", run=run, view=pages.run_view(run, children))
+            from autotrack.serving.queries import models_of_run
+
+            served = models_of_run(reader, run["id"])
+        return self._html("run.html", run=run, view=pages.run_view(run, children), served=served)
 
     def api_run(self, request):
         with self._reader() as reader:

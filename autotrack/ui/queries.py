@@ -7,9 +7,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlencode
 
-from autotrack import preprocessing
 from autotrack.stores.local import DB_NAME, StoreError
-from autotrack.stores.reader import SUMMARY_COLUMNS, run_summary, stored_value
+from autotrack.stores.reader import SUMMARY_COLUMNS, UNLISTED_SOURCES, run_summary, stored_value
 from autotrack.ui.filters import (LATEST_METRIC_SQL, PARAM_SQL, SERIES_LATEST_SQL, Condition,
                                   FilterError, parse_filter)
 
@@ -143,9 +142,9 @@ def _where(query: RunsQuery, conditions: list[Condition]) -> tuple[str, list]:
     if query.experiment is not None:
         clauses.append("r.experiment = ?")
         args.append(query.experiment)
-    if not query.children:  # children, and preprocessing fitted on its own (preprocessing.py)
-        clauses.append("r.parent_id IS NULL AND r.source IS NOT ?")
-        args.append(preprocessing.SOURCE)
+    if not query.children:  # children, preprocessing fitted on its own, monitoring runs (UNLISTED_SOURCES)
+        clauses.append("r.parent_id IS NULL AND (r.source IS NULL OR r.source NOT IN (?, ?))")
+        args.extend(UNLISTED_SOURCES)
     if query.status:
         clauses.append("r.status = ?")
         args.append(query.status)

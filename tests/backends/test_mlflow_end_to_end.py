@@ -771,3 +771,28 @@ def test_syncs_started_together_create_each_run_once(mlflow_server, run_script, 
     assert all(state["status"] == "done" for state in export_states(cli).values())
     curve = next(run for run in remote if run.info.run_name == "curve")
     assert len(client.get_metric_history(curve.info.run_id, "loss")) == 50  # every point, once
+
+
+# -- 10. serving windows reach MLflow -----------------------------------------------------------------
+def test_serving_windows_and_drift_reach_mlflow_on_a_monitoring_run_tagged_with_the_training_run(
+        mlflow_server, run_script, cli):
+    pytest.importorskip("datasketches")
+    sys.path.insert(0, str(Path(__file__).parent.parent / "serving"))
+    from test_serving_end_to_end import SERVE, TRAIN
+
+    stem = unique("served")
+    env = backend_env(mlflow_server, AUTOTRACK_EXIT_TIMEOUT=60)
+    run_script(TRAIN.replace("SAVE", "pickle.dump(model, open('model.pkl', 'wb'))"), name=f"{stem}.py", env=env)
+    run_script(SERVE.replace("LOAD", "pickle.load(open('model.pkl', 'rb'))"), name="serve.py", args=["1", "shift"],
+               env={**env, "AUTOTRACK_SERVING_WINDOW_ROWS": "1500"})
+    training = next(run for run in cli("runs", "--json", "--experiment", stem) if run["source"] != "serving")
+    client = mlflow.MlflowClient(mlflow_server)
+    experiment = client.get_experiment_by_name(stem)  # the monitoring run joins the training's experiment
+    remote = {run.info.run_name: run for run in client.search_runs([experiment.experiment_id])}
+    monitor = remote["serving Pipeline"]
+    assert monitor.data.tags["autotrack.serving.training_run_id"] == training["id"]
+    assert remote[training["name"]].data.tags["autotrack.run_id"] == training["id"]
+    calls = client.get_metric_history(monitor.info.run_id, "serving.rows")
+    assert sum(point.value for point in calls) == 4300 and len(calls) >= 2  # one step per window
+    assert monitor.data.metrics["drift.features_drifted"] == 2
+    assert monitor.data.metrics["drift.f2.wasserstein"] > 0.5 > monitor.data.metrics["drift.f0.wasserstein"]

@@ -114,3 +114,11 @@ def test_an_unknown_model_is_a_404_page(production, page):
     response = page.goto(production.url + "production/nope")
     assert response.status == 404
     assert "no served predictions" in page.locator("main").inner_text()
+
+
+def test_the_training_runs_page_links_to_its_model_in_production(production, page):
+    model = next(m for m in _json(production.url + "api/production") if m["run"] is not None)
+    page.goto(production.url + "runs/" + model["run"]["run_id"])
+    page.locator("#production-link a").click()
+    page.wait_for_selector("#drift-map")
+    assert page.url.endswith("/production/" + model["model"])
