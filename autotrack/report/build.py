@@ -9,6 +9,7 @@ from autotrack.compare import metric_goal
 from autotrack.curves import downsample, group_curves, role, split_key
 from autotrack.report.charts import curve_chart, importance_chart
 from autotrack.report.document import Facts, Note, Section, Table
+from autotrack.report.production import production_section
 from autotrack.terminal import duration, flat, number, text
 
 POINTS_PER_SERIES = 2000  # a chart 700 pixels wide shows no more
@@ -53,7 +54,7 @@ def run_sections(run: dict, reader, anchor: str) -> list[Section]:
     sections = [
         _summary(run, anchor), _params(run, anchor), _metrics(run, anchor), _curves(run, anchor),
         _importances(run, anchor), _timings(run, anchor), _datasets(run, anchor),
-        _environment(run, anchor), _children(run, reader, anchor),
+        _environment(run, anchor), _children(run, reader, anchor), production_section(run, reader, anchor),
     ]
     return [section for section in sections if section is not None]
 

@@ -79,6 +79,13 @@ def test_a_pickled_model_served_elsewhere_is_linked_to_its_run_and_its_drift_is_
     text = cli("drift", run_id[:8]).stdout
     assert "f2" in text and "YES" in text
 
+    cli("report", run_id, "-o", str(tmp_path / "report.html"))
+    report = (tmp_path / "report.html").read_text()
+    production = report[report.index('class="section production"'):]
+    assert "309 calls, 4,300 rows" in production
+    rows = {row.split("</td>")[0]: row for row in production.replace("\n", "").split("<tr><td>")[1:]}
+    assert "<td>yes</td>" in rows["f2"] and "<td>no</td>" in rows["f0"]
+
 
 def test_data_like_the_training_data_flags_nothing_and_joblib_models_link_too(run_script, cli):
     _train(run_script, save="joblib.dump(model, 'model.joblib')")

@@ -1,0 +1,39 @@
+"""A serving_drift alert: once per model and window in which features drifted, naming them and the
+training run; none for data like the training data."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("sklearn")
+pytest.importorskip("datasketches")
+
+sys.path.insert(0, str(Path(__file__).parent.parent))
+sys.path.insert(0, str(Path(__file__).parent))
+from test_notify import notify_env, webhook  # noqa: E402,F401 (a fixture)
+from test_serving_end_to_end import SERVE, TRAIN  # noqa: E402
+
+
+def test_drifted_windows_alert_once_each_and_undrifted_ones_never(run_script, cli, webhook):  # noqa: F811
+    hook = webhook()
+    run_script(TRAIN.replace("SAVE", "pickle.dump(model, open('model.pkl', 'wb'))"), name="train.py")
+    run_id = cli("runs", "--json")[0]["id"]
+    serve = SERVE.replace("LOAD", "pickle.load(open('model.pkl', 'rb'))")
+    env = notify_env(hook.url, AUTOTRACK_SERVING_WINDOW_ROWS="1500")
+    run_script(serve, name="serve.py", args=["1"], env=env)
+    assert hook.alerts() == []
+
+    run_script(serve, name="serve.py", args=["2", "shift"], env=env)
+    windows = cli("drift", run_id, "--json")["windows"]
+    drifted = [window for window in windows if window["drifted"]]
+    assert len(drifted) == 2  # the shifted process's windows
+    alerts = [alert["autotrack"] for alert in hook.alerts()]
+    assert len(alerts) == len(drifted)
+    assert {alert["metric"]["window"] for alert in alerts} == {window["id"] for window in drifted}
+    for alert in alerts:
+        assert alert["event"] == "serving_drift" and alert["run_id"] == run_id
+        assert alert["metric"]["drifted"] == ["f2", "f4"]
+        assert "drift in f2, f4" in alert["text"]
