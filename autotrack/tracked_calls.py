@@ -279,7 +279,10 @@ def _served(serving, target, wrapped, instance, args, kwargs, method: str):
     elapsed = perf_counter() - started
     _current.reset(token)
     try:
-        serving.observe(instance, method, target.data_arguments(args, kwargs).get("X"), result, elapsed)
+        data = target.data_arguments(args, kwargs).get("X")
+        metrics = serving.observe(instance, method, data, result, elapsed)
+        if metrics is not None:  # `accuracy_score(y, model.predict(X))` then counts for this model
+            PREDICTIONS.append((result, metrics, id(data) if data is not None else None))
     except Exception as exc:
         guard("recording a served prediction").handle(exc)
     return result
@@ -305,7 +308,15 @@ def _score_wrapper(session: Session, target: Target, framework: _FrameworkCode):
             return wrapped(*args, **kwargs)
         run = session.run_of(instance)
         if run is None:
-            return wrapped(*args, **kwargs)
+            serving = session.serving
+            if serving is None:
+                return wrapped(*args, **kwargs)
+            result, _elapsed = _timed_quietly(wrapped, args, kwargs)  # evaluation, not traffic
+            if _is_number(result):
+                with guard("recording a served model's score"):
+                    data = variable_name(caller_frame(), target.data_arguments(args, kwargs).get("X")) or "data"
+                    serving.metrics_of(instance).log_metrics({f"{target.attribute}.{data}": float(result)})
+            return result
         result, elapsed = _timed_quietly(wrapped, args, kwargs)
         with guard("recording a score"):
             run.latency(target.attribute).add(elapsed)

@@ -102,6 +102,10 @@ def cmd_drift(reader, args, print_json) -> int:
     for key in ("missing_columns", "extra_columns", "changed_types", "unseen_categories"):
         if schema.get(key):
             print(f"schema: {key.replace('_', ' ')}: {schema[key]}")
+    for entry in report["windows"]:
+        if entry.get("metrics"):
+            scores = ", ".join(f"{k} {v:.4g}" for k, v in entry["metrics"].items())
+            print(f"measured while serving, window from {_when(entry['start'])}: {scores}")
     for entry in report.get("realised") or []:
         scores = ", ".join(f"{k} {v:.4g}" for k, v in entry.items() if k in ("accuracy", "mae", "rmse"))
         print(f"realised, window from {_when(entry['start'])}: {entry['labelled']} labelled, {scores}")

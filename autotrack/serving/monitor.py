@@ -28,6 +28,8 @@ def log_window(session: Session, served, reference: dict | None, record: dict) -
                "serving.errors": float(record["errors"])}
     for name, value in record.get("latency", {}).items():
         metrics[f"serving.latency_{name}_ms"] = value * 1000
+    for key, value in record.get("metrics", {}).items():  # the served model's score, accuracy_score, ...
+        metrics[f"realised.{_UNSAFE.sub('_', key)}"] = value
     drift = record.get("drift")
     if drift:
         metrics["drift.features_drifted"] = float(len(drift["drifted"]))

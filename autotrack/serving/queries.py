@@ -104,7 +104,8 @@ def drift_report(reader, run_id: str, alpha: float, min_effect: float, since: fl
     served = windows(reader, fingerprint, since)
     for window in served:
         entry = {"id": window["id"], "start": iso_time(window["start"]), "end": iso_time(window["end"]),
-                 "rows": window["rows"], "calls": sum(window.get("calls", {}).values()), "host": window.get("host")}
+                 "rows": window["rows"], "calls": sum(window.get("calls", {}).values()), "host": window.get("host"),
+                 "metrics": window.get("metrics") or {}}
         if inputs_reference and window["inputs"].get("rows"):
             drift = compare_profiles(inputs_reference, window["inputs"], alpha, min_effect)
             entry["drifted"] = drift["drifted"]

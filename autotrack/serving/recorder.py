@@ -50,15 +50,33 @@ class _Window:
         self.sample: list[dict] = []
         self.sampled_rows = 0
         self.ids: list[tuple] = []
+        self.metrics: dict[str, float] = {}
+
+
+class _ServedMetrics:
+    """Where metrics of a served model's predictions go (`model.score(X, y)`, `accuracy_score(y,
+    model.predict(X))` in the serving process): its current window. Quacks like a run for the
+    metric wrappers of tracked_calls.py."""
+
+    __slots__ = ("logged",)
+
+    def __init__(self, served):
+        self.logged: collections.deque | None = collections.deque(maxlen=10_000) if served is not None else None
+
+    def log_metrics(self, metrics: dict, step=None) -> None:
+        if self.logged is not None:
+            now = time.time()
+            self.logged.extend((key, float(value), now) for key, value in metrics.items())
 
 
 class _ServedModel:
-    __slots__ = ("ref", "model_class", "ignored", "queue", "queued_rows", "overflow", "errors", "fingerprint",
+    __slots__ = ("ref", "model_class", "ignored", "metrics", "queue", "queued_rows", "overflow", "errors", "fingerprint",
                  "window", "reference", "monitor", "windows_closed", "__weakref__")
 
     def __init__(self, ref, model_class: str):
         self.ref, self.model_class = ref, model_class
         self.ignored = False  # in a worker process: the model is a clone the work of another process made
+        self.metrics = _ServedMetrics(self)
         self.queue: collections.deque = collections.deque()
         self.queued_rows = 0
         self.overflow: list[float] = []  # latencies of calls whose data was not kept
@@ -84,19 +102,27 @@ class ServingRecorder:
             os.register_at_fork(after_in_child=self._after_fork)
 
     # -- the calling thread ----------------------------------------------------------------------
-    def observe(self, instance, method: str, data, result, seconds: float) -> None:
+    def observe(self, instance, method: str, data, result, seconds: float):
+        """Queue one predict call; returns where metrics of these predictions go (see metrics_of)."""
         served = self.models.get(id(instance))
         if served is None or served.ref() is not instance:
             served = self._new_model(instance)
             if served is None:
-                return
+                return None
         if served.ignored:
-            return
+            return None
         if len(served.queue) < MAX_QUEUED_CALLS and served.queued_rows < MAX_QUEUED_ROWS:
             served.queued_rows += _rows(data)
             served.queue.append((method, data, result, seconds, time.time()))
-        else:
-            served.overflow.append(seconds) if len(served.overflow) < MAX_QUEUED_CALLS else None
+        elif len(served.overflow) < MAX_QUEUED_CALLS:
+            served.overflow.append(seconds)
+        return served.metrics
+
+    def metrics_of(self, instance) -> _ServedMetrics:
+        served = self.models.get(id(instance))
+        if served is None or served.ref() is not instance:
+            served = self._new_model(instance)
+        return served.metrics if served is not None else _ServedMetrics(None)
 
     def observe_error(self, instance) -> None:
         served = self.models.get(id(instance))
@@ -183,7 +209,9 @@ class ServingRecorder:
             calls.append(queue.popleft())
         overflow, served.overflow = served.overflow, []
         errors, served.errors = served.errors, 0
-        if not calls and not overflow and not errors:
+        logged = served.metrics.logged
+        metrics = [logged.popleft() for _ in range(len(logged))]
+        if not calls and not overflow and not errors and not metrics:
             return
         if served.fingerprint is None:
             model = served.ref()
@@ -193,6 +221,8 @@ class ServingRecorder:
                 served.fingerprint = model_fingerprint(self.session.plugins.hook, model) or \
                     f"unknown-{uuid.uuid4().hex[:16]}"
         window = self._window(served)
+        for key, value, _when in metrics:  # the last value of each in the window
+            window.metrics[key] = value
         window.errors += errors
         window.unprofiled_calls += len(overflow)
         window.latencies += overflow
@@ -253,7 +283,7 @@ class ServingRecorder:
 
     def _close_window(self, served: _ServedModel) -> None:
         window, served.window = served.window, None
-        if window is None or (not window.calls and not window.errors):
+        if window is None or (not window.calls and not window.errors and not window.metrics):
             return
         from autotrack.serving import windows
 

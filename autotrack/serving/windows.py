@@ -28,7 +28,7 @@ def window_record(window, served, host: str, pid: int) -> dict:
         "unprofiled_calls": window.unprofiled_calls, "latency": latency, "latency_profile": latency_profile,
         "inputs": window.inputs.to_dict(),
         "predictions": {method: builder.to_dict() for method, builder in window.predictions.items()},
-        "sample": window.sample, "ids_kept": len(window.ids),
+        "sample": window.sample, "ids_kept": len(window.ids), "metrics": window.metrics,
     }
 
 

@@ -187,3 +187,23 @@ def test_serving_off_records_nothing(run_script, cli):
 def test_bad_arguments_get_one_line(cli):
     result = cli("drift", "nope", check=False)
     assert result.returncode == 1 and result.stderr.count("\n") == 1
+
+
+def test_a_score_or_metric_computed_in_the_serving_process_is_a_realised_metric_of_its_window(run_script, cli):
+    _train(run_script)
+    run_id = cli("runs", "--json")[0]["id"]
+    served = run_script("""
+        import pickle, numpy as np, pandas as pd
+        from sklearn.metrics import accuracy_score
+        model = pickle.load(open('model.pkl', 'rb'))
+        rng = np.random.default_rng(5)
+        X_live = pd.DataFrame({f"f{i}": rng.normal(size=1000) for i in range(5)})
+        X_live["plan"] = rng.choice(["basic", "pro", "team"], 1000)
+        y_live = ((X_live.f0 + X_live.f1 + (X_live.plan == "pro")) > 0.5).astype(int)
+        print(round(model.score(X_live, y_live), 6), round(accuracy_score(y_live, model.predict(X_live)), 6))
+    """, name="serve.py")
+    (window,) = cli("drift", run_id, "--json")["windows"]
+    printed = [float(value) for value in served.stdout.split()]
+    assert set(window["metrics"]) == {"score.X_live", "accuracy_score.X_live"}
+    assert window["metrics"]["score.X_live"] == window["metrics"]["accuracy_score.X_live"] > 0.9
+    assert printed == [round(window["metrics"]["score.X_live"], 6)] * 2
