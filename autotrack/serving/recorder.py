@@ -70,7 +70,8 @@ class _ServedMetrics:
 
 
 class _ServedModel:
-    __slots__ = ("ref", "model_class", "ignored", "metrics", "queue", "queued_rows", "overflow", "errors", "fingerprint",
+    __slots__ = ("ref", "model_class", "ignored", "metrics", "queue", "queued_rows", "overflow", "overflow_calls",
+                 "errors", "fingerprint",
                  "window", "reference", "monitor", "windows_closed", "__weakref__")
 
     def __init__(self, ref, model_class: str):
@@ -80,6 +81,7 @@ class _ServedModel:
         self.queue: collections.deque = collections.deque()
         self.queued_rows = 0
         self.overflow: list[float] = []  # latencies of calls whose data was not kept
+        self.overflow_calls = 0
         self.errors = 0
         self.fingerprint: str | None = None
         self.window: _Window | None = None
@@ -114,8 +116,10 @@ class ServingRecorder:
         if len(served.queue) < MAX_QUEUED_CALLS and served.queued_rows < MAX_QUEUED_ROWS:
             served.queued_rows += _rows(data)
             served.queue.append((method, data, result, seconds, time.time()))
-        elif len(served.overflow) < MAX_QUEUED_CALLS:
-            served.overflow.append(seconds)
+        else:  # counted; timed while there is room for the timings
+            served.overflow_calls += 1
+            if len(served.overflow) < MAX_QUEUED_CALLS:
+                served.overflow.append(seconds)
         return served.metrics
 
     def metrics_of(self, instance) -> _ServedMetrics:
@@ -208,10 +212,11 @@ class ServingRecorder:
         while queue:
             calls.append(queue.popleft())
         overflow, served.overflow = served.overflow, []
+        overflow_calls, served.overflow_calls = served.overflow_calls, 0
         errors, served.errors = served.errors, 0
         logged = served.metrics.logged
         metrics = [logged.popleft() for _ in range(len(logged))]
-        if not calls and not overflow and not errors and not metrics:
+        if not calls and not overflow_calls and not errors and not metrics:
             return
         if served.fingerprint is None:
             model = served.ref()
@@ -224,10 +229,10 @@ class ServingRecorder:
         for key, value, _when in metrics:  # the last value of each in the window
             window.metrics[key] = value
         window.errors += errors
-        window.unprofiled_calls += len(overflow)
+        window.unprofiled_calls += overflow_calls
         window.latencies += overflow
-        if overflow:
-            window.calls["unprofiled"] += len(overflow)
+        if overflow_calls:
+            window.calls["unprofiled"] += overflow_calls
         # A window closes once it holds serving_window_rows rows: the calls after go to the next.
         limit, chunk, rows = settings.serving_window_rows, [], 0
         for call in calls:
@@ -251,16 +256,17 @@ class ServingRecorder:
         from autotrack.serving.profile import ProfileBuilder, prediction_columns
 
         hook = self.session.plugins.hook
-        inputs, last_input = [], None
+        inputs, last_input, last_method = [], None, None
         by_method: dict[str, list] = collections.defaultdict(list)
         for method, data, result, seconds, when in calls:
             served.queued_rows -= _rows(data)
             window.calls[method] += 1
             window.latencies.append(seconds)
             window.end = max(window.end, when)
-            if data is not None and data is not last_input:  # predict and predict_proba on one X: once
+            # predict then predict_proba of one X: its rows once (the same row predicted again: each time)
+            if data is not None and (data is not last_input or method == last_method):
                 inputs.append(data)
-                last_input = data
+            last_input, last_method = data, method
             by_method[method].append((data, result))
         for columns, rows in stack_inputs(inputs, hook):
             window.rows += rows

@@ -207,3 +207,19 @@ def test_a_score_or_metric_computed_in_the_serving_process_is_a_realised_metric_
     assert set(window["metrics"]) == {"score.X_live", "accuracy_score.X_live"}
     assert window["metrics"]["score.X_live"] == window["metrics"]["accuracy_score.X_live"] > 0.9
     assert printed == [round(window["metrics"]["score.X_live"], 6)] * 2
+
+
+def test_past_the_queue_bound_calls_are_counted_and_timed_but_their_data_is_not_kept(run_script, cli):
+    _train(run_script)
+    run_script("""
+        import pickle, pandas as pd
+        import autotrack.serving.recorder as recorder
+        recorder.MAX_QUEUED_CALLS = 20  # the bound, made small enough to reach within one drain
+        model = pickle.load(open('model.pkl', 'rb'))
+        X = pd.DataFrame({"f0": [0.1], "f1": [0.2], "f2": [0.0], "f3": [1.0], "f4": [2.0], "plan": ["pro"]})
+        for _ in range(400):
+            model.predict(X)
+    """, name="serve.py")
+    (served,) = cli("serving", "--json")
+    assert served["calls"] == 400  # every call counted and timed
+    assert 20 <= served["rows"] < 400  # only the data of queued calls was profiled
