@@ -3,9 +3,60 @@ table of a thousand rows to profile, not a thousand tables."""
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 
 from autotrack.serving.profile import table_columns
+
+
+def sample_positions(sizes: list[int], budget: int, rng: random.Random | None = None) -> dict | None:
+    """For calls of `sizes` rows: which rows of each to profile, each row drawn with probability
+    budget / all rows (a Bernoulli sample: uniform, about `budget` rows), as {call index: row
+    positions} for the calls drawn; None when every row fits. Pure Python on purpose: numpy's
+    sampling sorts, which releases the GIL (profile.py, _GIL)."""
+    total = sum(sizes)
+    if total <= budget:
+        return None
+    rng = rng or _RANDOM
+    share = budget / total
+    drawn: dict[int, np.ndarray] = {}
+    for index, size in enumerate(sizes):
+        if size == 1:
+            if rng.random() < share:
+                drawn[index] = ALL_ROWS  # no copy: numpy's fancy indexing would hand the GIL over
+            continue
+        count = sum(1 for _ in range(size) if rng.random() < share) if size < 64 else \
+            min(size, max(0, round(rng.gauss(size * share, (size * share * (1 - share)) ** 0.5))))
+        if count:
+            drawn[index] = np.array(sorted(rng.sample(range(size), count)))
+    return drawn
+
+
+_RANDOM = random.Random()
+ALL_ROWS = slice(None)
+
+
+def take_rows(table, rows):
+    """The rows `rows` (positions) of a table or result; all of it for None."""
+    if rows is None or rows is ALL_ROWS or table is None:
+        return table
+    if isinstance(table, list) and table and hasattr(table[0], "shape"):  # batches (Lightning's predict)
+        table = np.concatenate([_numpy(item) for item in table])
+    if hasattr(table, "iloc"):
+        return table.iloc[rows]
+    if isinstance(table, (list, tuple)):
+        return [table[i] for i in rows.tolist()]
+    try:
+        return table[rows]  # numpy arrays, tensors
+    except Exception:
+        return table
+
+
+def _numpy(value):
+    if hasattr(value, "detach") and hasattr(value, "cpu"):
+        return value.detach().cpu().numpy()
+    return np.asarray(value)
 
 
 def _is_frame(data) -> bool:

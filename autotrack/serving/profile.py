@@ -11,6 +11,7 @@ spool and the store as JSON.
 from __future__ import annotations
 
 import base64
+import collections
 import math
 
 import numpy as np
@@ -85,6 +86,10 @@ def column_kind(values: np.ndarray) -> str:
 
 
 # -- building -----------------------------------------------------------------------------------------
+# _GIL: profiles are built on autotrack's serving thread while the user's thread may be predicting
+# in a loop. numpy's sorts (np.unique, np.sort, searchsorted, choice without replacement) and BLAS
+# calls release the GIL; getting it back then waits for the user's thread (the convoy effect), and
+# each such hand-over slowed the user's predict calls: the column updates below use none of them.
 class _Numeric:
     kind = NUMERIC
 
@@ -106,11 +111,11 @@ class _Numeric:
         self.count += len(finite)
         self.min, self.max = min(self.min, float(finite.min())), max(self.max, float(finite.max()))
         self.sum += float(finite.sum())
-        self.sumsq += float(np.dot(finite, finite))
+        self.sumsq += float((finite * finite).sum())
         self.kll.update(finite)
-        hll = self.hll
-        for value in np.unique(finite).tolist():
-            hll.update(value)
+        update = self.hll.update
+        for value in finite.tolist():  # no np.unique: see _GIL below
+            update(value)
 
     def to_dict(self) -> dict:
         return {"kind": NUMERIC, "count": self.count, "missing": self.missing,
@@ -137,9 +142,8 @@ class _Categorical:
         self.count += len(kept)
         if not len(kept):
             return
-        items, counts = np.unique(kept, return_counts=True)
         freq, hll = self.freq, self.hll
-        for item, count in zip(items.tolist(), counts.tolist()):
+        for item, count in collections.Counter(kept.tolist()).items():  # not np.unique: see _GIL below
             item = _redacted(item)
             freq.update(item, count)
             hll.update(item)

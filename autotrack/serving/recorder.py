@@ -29,7 +29,11 @@ if TYPE_CHECKING:
 FLUSH_INTERVAL_S = 1.0
 MAX_QUEUED_CALLS = 20_000
 MAX_QUEUED_ROWS = 2_000_000
-MAX_IDS_PER_WINDOW = 100_000  # predictions kept for labels that arrive later (serving_id_column)
+MAX_IDS_PER_WINDOW = 100_000
+# Rows profiled per model and pass (about a second): a uniform sample of those that came. A cheap
+# model predicts faster than any profile can be built (LogisticRegression: 1 G cells/s); 500 rows
+# a second make 30,000 a one-minute window, plenty for the drift tests (docs/production.md).
+PROFILED_ROWS_PER_DRAIN = 500  # predictions kept for labels that arrive later (serving_id_column)
 _HOST = socket.gethostname()
 
 
@@ -42,7 +46,7 @@ class _Window:
         self.id = uuid.uuid4().hex
         self.start = time.time()
         self.end = self.start
-        self.calls: collections.Counter = collections.Counter()
+        self.calls: dict[str, int] = {}
         self.rows = self.errors = self.unprofiled_calls = 0
         self.latencies: list[float] = []
         self.inputs = ProfileBuilder()
@@ -114,8 +118,9 @@ class ServingRecorder:
         if served.ignored:
             return None
         if len(served.queue) < MAX_QUEUED_CALLS and served.queued_rows < MAX_QUEUED_ROWS:
-            served.queued_rows += _rows(data)
-            served.queue.append((method, data, result, seconds, time.time()))
+            rows = _rows(data) if data is not None else 0
+            served.queued_rows += rows
+            served.queue.append((method, data, result, seconds, rows))
         else:  # counted; timed while there is room for the timings
             served.overflow_calls += 1
             if len(served.overflow) < MAX_QUEUED_CALLS:
@@ -155,6 +160,7 @@ class ServingRecorder:
         return served
 
     def _start(self) -> None:
+        _import_what_the_thread_needs()
         self._thread = threading.Thread(target=self._loop, name="autotrack-serving", daemon=True)
         self._thread.start()
 
@@ -163,14 +169,15 @@ class ServingRecorder:
 
     # -- the background thread -------------------------------------------------------------------
     def _loop(self) -> None:
-        from autotrack.background import NATIVE_THREADS
         from autotrack.tracked_calls import mark_thread_internal
 
+        # No threadpoolctl limit here (the writer thread has one): this thread runs no OpenMP
+        # code, and threadpoolctl's scan of the loaded libraries, made while the user's thread
+        # predicts in a loop, waited for the GIL after each file it looked at and took seconds.
         mark_thread_internal()
         while not self._closed:
             self._wake.wait(FLUSH_INTERVAL_S)
             self._wake.clear()
-            NATIVE_THREADS.limit()
             try:
                 self.process(final=False)
             except Exception as exc:  # kept for strict mode, which fails the process at exit
@@ -232,12 +239,12 @@ class ServingRecorder:
         window.unprofiled_calls += overflow_calls
         window.latencies += overflow
         if overflow_calls:
-            window.calls["unprofiled"] += overflow_calls
+            window.calls["unprofiled"] = window.calls.get("unprofiled", 0) + overflow_calls
         # A window closes once it holds serving_window_rows rows: the calls after go to the next.
         limit, chunk, rows = settings.serving_window_rows, [], 0
         for call in calls:
             chunk.append(call)
-            rows += _rows(call[1]) if call[1] is not None else 0
+            rows += call[4]
             if window.rows + rows >= limit:
                 self._profile_calls(served, window, chunk, settings)
                 self._close_window(served)
@@ -252,40 +259,60 @@ class ServingRecorder:
         return served.window
 
     def _profile_calls(self, served: _ServedModel, window: _Window, calls: list, settings) -> None:
-        from autotrack.serving.batches import stack_inputs, stack_results
+        """Count every call and row; profile a uniform sample of at most PROFILED_ROWS_PER_DRAIN of
+        the rows that came since the last pass (batches.sample_positions), inputs and predictions
+        alike: the profile's cost stays bounded however cheap the model is to call."""
+        from autotrack.serving.batches import as_table, sample_positions, stack_inputs, stack_results, take_rows
         from autotrack.serving.profile import ProfileBuilder, prediction_columns
 
         hook = self.session.plugins.hook
-        inputs, last_input, last_method = [], None, None
-        by_method: dict[str, list] = collections.defaultdict(list)
-        for method, data, result, seconds, when in calls:
-            served.queued_rows -= _rows(data)
-            window.calls[method] += 1
-            window.latencies.append(seconds)
-            window.end = max(window.end, when)
+        window.end = time.time()
+        window.latencies += [call[3] for call in calls]
+        counts = window.calls
+        last_input, last_method = None, None
+        sizes = []  # rows of each call to sample from: its input's, or its result's when the input is not new
+        for method, data, result, _seconds, rows in calls:
+            counts[method] = counts.get(method, 0) + 1
             # predict then predict_proba of one X: its rows once (the same row predicted again: each time)
             if data is not None and (data is not last_input or method == last_method):
-                inputs.append(data)
+                window.rows += rows
+                sizes.append(rows)
+            else:
+                if data is None:  # inputs out of reach (Lightning's dataloader): rows from the outputs
+                    window.rows += _rows(result)
+                sizes.append(_rows(result))
             last_input, last_method = data, method
-            by_method[method].append((data, result))
-        for columns, rows in stack_inputs(inputs, hook):
-            window.rows += rows
+        served.queued_rows -= sum(call[4] for call in calls)
+        picks = sample_positions(sizes, PROFILED_ROWS_PER_DRAIN)
+        inputs, results = [], collections.defaultdict(list)
+        last_input, last_method = None, None
+        for index, (method, data, result, _seconds, _rows_of) in enumerate(calls):
+            new_input = data is not None and (data is not last_input or method == last_method)
+            last_input, last_method = data, method
+            chosen = picks.get(index) if picks is not None else None
+            if picks is not None and chosen is None:
+                continue  # none of its rows drawn
+            if new_input:
+                inputs.append(take_rows(as_table(data, hook), chosen))
+            results[method].append(take_rows(result, chosen))
+        for columns, _count in stack_inputs(inputs, hook):
             if columns:
                 window.inputs.add(columns)
-        for method, pairs in by_method.items():
+        for method, taken in results.items():
             builder = window.predictions.get(method)
             if builder is None:
                 builder = window.predictions[method] = ProfileBuilder()
-            for result in stack_results([result for _data, result in pairs]):
-                columns = prediction_columns(result)
-                builder.add(columns)
-                if not inputs and columns:  # inputs out of reach (a dataloader): rows from the outputs
-                    window.rows += len(columns[0][1])
-        if settings.serving_sample_rows:
-            _sample_rows(window, by_method.get("predict") or next(iter(by_method.values()), []),
-                         settings.serving_sample_rows, hook)
-        if settings.serving_id_column and "predict" in by_method:
-            _keep_ids(window, by_method["predict"], settings.serving_id_column)
+            for result in stack_results(taken):
+                builder.add(prediction_columns(result))
+        if settings.serving_sample_rows or (settings.serving_id_column and "predict" in counts):
+            by_method: dict[str, list] = collections.defaultdict(list)
+            for method, data, result, _seconds, _rows_of in calls:
+                by_method[method].append((data, result))
+            if settings.serving_sample_rows:
+                _sample_rows(window, by_method.get("predict") or next(iter(by_method.values()), []),
+                             settings.serving_sample_rows, hook)
+            if settings.serving_id_column and "predict" in by_method:
+                _keep_ids(window, by_method["predict"], settings.serving_id_column)
 
     def _close_window(self, served: _ServedModel) -> None:
         window, served.window = served.window, None
@@ -302,14 +329,31 @@ class ServingRecorder:
             self.session.writer.put(("serving_predictions", record["id"], served.fingerprint, window.ids))
 
 
+def _import_what_the_thread_needs() -> None:
+    """Imported here, once, on the thread of the first served call (a few milliseconds): an import
+    on the serving thread while the user's thread predicts in a loop waits for the GIL after each
+    file it reads (the convoy effect) and took seconds, the queue filling meanwhile."""
+    import importlib
+
+    for name in ("datasketches", "autotrack.serving.batches", "autotrack.serving.profile",
+                 "autotrack.serving.windows", "autotrack.serving.lineage"):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+
+
 def _rows(data) -> int:
+    if isinstance(data, list) and data and hasattr(data[0], "shape"):  # Lightning's predictions: batches
+        return sum(int(item.shape[0]) if getattr(item, "shape", None) else 1 for item in data)
     shape = getattr(data, "shape", None)
     if shape:
         return int(shape[0])
     try:
         return len(data)
     except TypeError:
-        return 1
+        count = getattr(data, "num_row", None)  # an XGBoost DMatrix
+        return int(count()) if callable(count) else 1
 
 
 def _sample_rows(window: _Window, pairs: list, limit: int, hook) -> None:
