@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 FLUSH_INTERVAL_S = 1.0
 MAX_QUEUED_CALLS = 20_000
-MAX_QUEUED_ROWS = 2_000_000
+MAX_QUEUED_ROWS = 200_000  # rows of the user's data held between passes (80 MB of 50 floats)
 MAX_IDS_PER_WINDOW = 100_000
 # Rows profiled per model and pass (about a second): a uniform sample of those that came. A cheap
 # model predicts faster than any profile can be built (LogisticRegression: 1 G cells/s); 500 rows
@@ -75,7 +75,7 @@ class _ServedMetrics:
 
 class _ServedModel:
     __slots__ = ("ref", "model_class", "ignored", "metrics", "queue", "queued_rows", "overflow", "overflow_calls",
-                 "errors", "fingerprint",
+                 "overflow_rows", "errors", "fingerprint",
                  "window", "reference", "monitor", "windows_closed", "__weakref__")
 
     def __init__(self, ref, model_class: str):
@@ -85,7 +85,7 @@ class _ServedModel:
         self.queue: collections.deque = collections.deque()
         self.queued_rows = 0
         self.overflow: list[float] = []  # latencies of calls whose data was not kept
-        self.overflow_calls = 0
+        self.overflow_calls = self.overflow_rows = 0
         self.errors = 0
         self.fingerprint: str | None = None
         self.window: _Window | None = None
@@ -123,6 +123,7 @@ class ServingRecorder:
             served.queue.append((method, data, result, seconds, rows))
         else:  # counted; timed while there is room for the timings
             served.overflow_calls += 1
+            served.overflow_rows += _rows(data) if data is not None else 0
             if len(served.overflow) < MAX_QUEUED_CALLS:
                 served.overflow.append(seconds)
         return served.metrics
@@ -220,6 +221,7 @@ class ServingRecorder:
             calls.append(queue.popleft())
         overflow, served.overflow = served.overflow, []
         overflow_calls, served.overflow_calls = served.overflow_calls, 0
+        overflow_rows, served.overflow_rows = served.overflow_rows, 0
         errors, served.errors = served.errors, 0
         logged = served.metrics.logged
         metrics = [logged.popleft() for _ in range(len(logged))]
@@ -237,6 +239,7 @@ class ServingRecorder:
             window.metrics[key] = value
         window.errors += errors
         window.unprofiled_calls += overflow_calls
+        window.rows += overflow_rows
         window.latencies += overflow
         if overflow_calls:
             window.calls["unprofiled"] = window.calls.get("unprofiled", 0) + overflow_calls

@@ -209,7 +209,7 @@ def test_a_score_or_metric_computed_in_the_serving_process_is_a_realised_metric_
     assert printed == [round(window["metrics"]["score.X_live"], 6)] * 2
 
 
-def test_past_the_queue_bound_calls_are_counted_and_timed_but_their_data_is_not_kept(run_script, cli):
+def test_past_the_queue_bound_calls_are_counted_and_timed_but_their_data_is_not_kept(run_script, cli, store):
     _train(run_script)
     run_script("""
         import pickle, pandas as pd
@@ -221,5 +221,12 @@ def test_past_the_queue_bound_calls_are_counted_and_timed_but_their_data_is_not_
             model.predict(X)
     """, name="serve.py")
     (served,) = cli("serving", "--json")
-    assert served["calls"] == 400  # every call counted and timed
-    assert 20 <= served["rows"] < 400  # only the data of queued calls was profiled
+    assert served["calls"] == 400 and served["rows"] == 400  # every call and row counted
+    import json
+    import sqlite3
+
+    (body,) = [json.loads(row[0]) for row in sqlite3.connect(store / "runs.db").execute(
+        "SELECT body FROM serving_windows")]
+    assert body["unprofiled_calls"] > 0
+    assert 20 <= body["inputs"]["rows"] == 400 - body["unprofiled_calls"]  # only queued calls' rows profiled
+    assert len(body["latency_profile"]) and body["latency"]["p50"] > 0
