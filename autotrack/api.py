@@ -153,9 +153,16 @@ def log_labels(ids, y_true) -> None:
     ids, labels = _as_list(ids, "ids"), _as_list(y_true, "y_true")
     if len(ids) != len(labels):
         raise ValueError(f"autotrack.log_labels: {len(ids)} ids but {len(labels)} labels")
-    SESSION.configure()
+    settings = SESSION.configure()
     now = time.time()
-    SESSION.writer.put(("serving_labels", None, [(str(i), label, now) for i, label in zip(ids, labels)]))
+    rows = [(str(i), label, now) for i, label in zip(ids, labels)]
+    SESSION.writer.put(("serving_labels", None, rows))
+    if settings.realised_alerts:  # checked on the writer thread against the predictions kept
+        from autotrack.serving.realised import check_labels
+        from autotrack.writer import Job
+
+        given = {identifier: label for identifier, label, _when in rows}
+        SESSION.writer.put(Job(lambda: check_labels(SESSION, given), "checking realised metrics"))
 
 
 def _as_list(values, name: str) -> list:

@@ -58,7 +58,7 @@ FIELDS: dict[str, Field] = {field.name: field for field in (
     Field("notify_url", "optional text", None, "incoming-webhook URL (Slack, Teams) that alerts are "
           "POSTed to"),
     Field("notify_on", "names", ("run_failed", "run_killed", "metric_not_finite", "script_failed",
-                                 "serving_drift"),
+                                 "serving_drift", "serving_realised"),
           "the alert events that fire"),
     Field("notify_metrics", "names", ("*",), "metric keys (fnmatch patterns) watched for NaN/inf"),
     Field("serving", "choice", "loaded", "which models' predict calls make serving records: `loaded` "
@@ -74,6 +74,8 @@ FIELDS: dict[str, Field] = {field.name: field for field in (
           "(Bonferroni)"),
     Field("drift_min_effect", "number", 0.1, "the smallest change flagged as drift: normalised "
           "Wasserstein distance (numbers) or Jensen-Shannon distance (categories)"),
+    Field("realised_alerts", "names", (), "conditions on a served model's realised metrics that raise "
+          "a `serving_realised` alert, e.g. `accuracy<0.8,rmse>12,score.*<0.7`"),
     Field("metric_goals", "goals", (), "the goal of metrics autotrack cannot know: `name=max`, "
           "`pattern*=min` or `=none`, e.g. `my_score=max,cost_*=min`"),
 )}
@@ -120,6 +122,7 @@ class Settings:
     serving_id_column: str | None
     drift_alpha: float
     drift_min_effect: float
+    realised_alerts: tuple[str, ...]
 
     def __init__(self, **values):
         unknown = set(values) - set(FIELDS)

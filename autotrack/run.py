@@ -183,6 +183,11 @@ class Run:
         self._session.writer.put(Job(lambda: self._session.store_artifact(self.id, safe_name, write),
                                      f"writing artifact {safe_name}", self.id, holdable))
 
+    def put_record(self, kind: str, payload: dict) -> None:
+        """Queue a record `(kind, run id, payload)` for the stores: each writes it with its
+        `_write_<kind>` method (a plugin's own kind needs a store that knows it)."""
+        self._put((kind, self.id, payload))
+
     def in_background(self, fn: Callable[[], None], where: str) -> None:
         """Run `fn` on the writer thread (it may wait while the user's training runs); an error
         in it is reported as one in `where`."""

@@ -13,7 +13,8 @@ TYPE_CHECKING = False  # typing itself costs ~2 ms at enable(); annotations are 
 from autotrack import config, preprocessing, sigterm
 from autotrack.stores.spool import in_fork_child
 from autotrack.patching import Patch, PostImportHooks, all_subclasses, patch_attribute, watch_subclasses
-from autotrack.safety import background_errors, guard, is_strict, logger, report, report_background, set_strict, warn_once
+from autotrack.safety import (background_errors, guard, is_strict, logger, report, report_background, set_strict,
+                              warn_once)
 
 if TYPE_CHECKING:
     from typing import Any

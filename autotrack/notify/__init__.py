@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 RUN_FAILED, RUN_KILLED, METRIC_NOT_FINITE = "run_failed", "run_killed", "metric_not_finite"
 SCRIPT_FAILED = "script_failed"  # the script failed or was killed after its runs finished
 SERVING_DRIFT = "serving_drift"  # a served model's window: features drifted, or the schema changed
-EVENTS = (RUN_FAILED, RUN_KILLED, METRIC_NOT_FINITE, SCRIPT_FAILED, SERVING_DRIFT)
+SERVING_REALISED = "serving_realised"  # a served model's realised metric broke a realised_alerts condition
+EVENTS = (RUN_FAILED, RUN_KILLED, METRIC_NOT_FINITE, SCRIPT_FAILED, SERVING_DRIFT, SERVING_REALISED)
 _TEXT_ERROR_CHARS = 300  # the human line stays one short line; `error` keeps the whole text
 
 
@@ -68,6 +69,10 @@ class Alert:
                      else []) + ([f"schema changes ({', '.join(schema)})"] if schema else [])
             return (f"autotrack: the model of {run} ({self.experiment}) served on {self.host}: "
                     f"{'; '.join(parts)} in the window from {time.strftime('%H:%M', time.localtime(self.time))}")
+        if self.event == SERVING_REALISED and self.metric:
+            return (f"autotrack: the model of {run} ({self.experiment}) in production: realised "
+                    f"{self.metric['key']} = {self.metric['value']:.4g} ({self.metric['condition']}) in the window "
+                    f"from {time.strftime('%H:%M', time.localtime(self.time))}")
         if self.event == METRIC_NOT_FINITE and self.metric:
             return (f"{where} logged {self.metric['key']} = {self.metric['value']} "
                     f"at step {self.metric['step']} on {self.host}")
@@ -164,6 +169,17 @@ class Notifier:
                            metric={"drifted": list((window.get("drift") or {}).get("drifted", [])),
                                    "schema": schema, "window": window["id"], "model": window["model"]},
                            time=window["start"]))
+
+    def realised_below(self, reference: dict, model: str, window: str, start: float, key: str, value: float,
+                       condition: str) -> None:
+        """A served model's realised metric broke a `realised_alerts` condition (serving/realised.py)."""
+        if not self._wanted(SERVING_REALISED):
+            return
+        self._enqueue(dict(event=SERVING_REALISED, run_id=reference.get("run_id") or "",
+                           run_name=reference.get("run_name"), experiment=reference.get("experiment") or "",
+                           status="serving", error=None,
+                           metric={"key": key, "value": value, "condition": condition, "window": window,
+                                   "model": model}, time=start))
 
     def _wanted(self, event: str) -> bool:
         settings = self._session.settings

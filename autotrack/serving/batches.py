@@ -63,7 +63,7 @@ def _is_frame(data) -> bool:
     return hasattr(data, "iloc") and hasattr(data, "columns")
 
 
-def _basic(data) -> bool:
+def is_basic(data) -> bool:
     return isinstance(data, (np.ndarray, list, tuple)) or hasattr(data, "iloc") or \
         (hasattr(data, "detach") and hasattr(data, "cpu"))
 
@@ -71,7 +71,7 @@ def _basic(data) -> bool:
 def as_table(data, hook):
     """`data` as something table_columns reads: itself, or a plugin's table of it (a DMatrix's
     values); None when nobody knows how."""
-    if data is None or _basic(data):
+    if data is None or is_basic(data):
         return data
     return hook.autotrack_data_table(data=data)
 

@@ -15,30 +15,52 @@ PREDICTION_REFERENCE_ROWS = 2_000
 
 @hookimpl
 def autotrack_model_fitted(model, run, call):
-    settings = run._session.settings
+    from autotrack.session import SESSION
+
+    settings = SESSION.settings
     if settings is None or settings.serving == "off":
         return
+    from autotrack.capture.sampling import evenly_spaced_rows
+
+    limit = settings.metrics_sample_rows
     sample = call.notes.get("training_sample")
     if sample is None:
-        from autotrack.capture.sampling import evenly_spaced_rows
-
-        limit = settings.metrics_sample_rows
-        sample = (evenly_spaced_rows(call.data.get("X"), limit), evenly_spaced_rows(call.data.get("y"), limit))
-    X, y = sample
-    X = call.notes.get("reference_X", X)  # a plugin's raw data, kept before training freed it
+        sample = tuple(evenly_spaced_rows(data, limit) if is_table(data) else data
+                       for data in (call.data.get("X"), call.data.get("y")))
+    raw = call.notes.get("reference_X")  # a plugin's raw data, kept before training freed it
+    if is_table(raw):
+        sample = (evenly_spaced_rows(raw, limit), sample[1])
+    X, y = (data if is_table(data) or data is None else _KnownToPlugins(data) for data in sample)
     snapshot = call.snapshot
     sklearn_config = call.notes.get("sklearn.config")  # the user's thread-local set_config, at the fit
-    hook = run._session.plugins.hook
+    hook = SESSION.plugins.hook
     model_class = f"{type(model).__module__}.{type(model).__qualname__}"
 
     def capture_reference():
         fitted = snapshot() if snapshot is not None else model
         fingerprint = hook.autotrack_model_fingerprint(model=fitted)
         profiles = _profiles(hook, fitted, X, y, sklearn_config)
-        run._put(("reference", run.id, {"fingerprint": fingerprint, "model_class": model_class,
-                                        "created": time.time(), "profiles": profiles}))
+        run.put_record("reference", {"fingerprint": fingerprint, "model_class": model_class,
+                                     "created": time.time(), "profiles": profiles})
 
     run.in_background(capture_reference, "capturing the training data's reference profile")
+
+
+def is_table(data) -> bool:
+    """Data whose rows can be taken without reading anything else: arrays, pandas objects, lists,
+    tensors. A framework's dataset (a Keras PyDataset reads a batch per row asked for) is not."""
+    from autotrack.serving.batches import is_basic
+
+    return data is not None and is_basic(data)
+
+
+class _KnownToPlugins:
+    """Data of a framework's own type: profiled only through a plugin's autotrack_data_table."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data):
+        self.data = data
 
 
 def _profiles(hook, model, X, y, config) -> dict:
@@ -46,6 +68,10 @@ def _profiles(hook, model, X, y, config) -> dict:
     from autotrack.serving.profile import prediction_columns, profile_of, table_columns
 
     profiles: dict = {}
+    if isinstance(X, _KnownToPlugins):
+        X = hook.autotrack_data_table(data=X.data)
+    if isinstance(y, _KnownToPlugins):
+        y = None
     table = as_table(X, hook)
     columns = table_columns(table) if table is not None else None
     if columns:

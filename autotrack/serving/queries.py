@@ -17,7 +17,7 @@ from autotrack.stores.reader import iso_time  # times leave as ISO 8601 in UTC, 
 
 def _rows(reader, sql: str, args=()) -> list:
     try:
-        return reader._conn.execute(sql, args).fetchall()
+        return reader.fetch(sql, args)
     except sqlite3.OperationalError as exc:
         if "no such table" in str(exc):
             return []
@@ -67,7 +67,8 @@ def served_models(reader, since: float | None = None) -> list[dict]:
         latest = windows(reader, model)[-1:]
         latest = latest[0] if latest else {}
         out.append({
-            "model": model, "model_class": model_class, "first": iso_time(first), "last": iso_time(last), "calls": calls,
+            "model": model, "model_class": model_class, "first": iso_time(first), "last": iso_time(last),
+            "calls": calls,
             "rows": rows, "errors": errors, "windows": count, "hosts": sorted((hosts or "").split(",")),
             "processes": processes,
             "run": None if reference is None else {key: reference[key] for key in ("run_id", "run_name",
@@ -185,6 +186,17 @@ def _score(pairs: list[tuple]) -> dict:
         return {"mae": sum(abs(e) for e in errors) / len(errors),
                 "rmse": math.sqrt(sum(e * e for e in errors) / len(errors))}
     return {"accuracy": sum(str(p) == str(t) if not numeric else float(p) == float(t) for p, t in pairs) / len(pairs)}
+
+
+def window_starts(reader, window_ids: list[str]) -> dict[str, float]:
+    """Window id -> its start (a Unix time)."""
+    starts: dict[str, float] = {}
+    ids = list(dict.fromkeys(window_ids))
+    for begin in range(0, len(ids), 500):
+        chunk = ids[begin:begin + 500]
+        starts.update(_rows(reader, f"SELECT id, start FROM serving_windows WHERE id IN ({','.join('?' * len(chunk))})",
+                            chunk))
+    return starts
 
 
 def profile_summary(profile: dict | None) -> dict:

@@ -73,6 +73,9 @@ class _ServedMetrics:
             self.logged.extend((key, float(value), now) for key, value in metrics.items())
 
 
+_NOWHERE = _ServedMetrics(None)  # metrics of a model whose calls are not recorded
+
+
 class _ServedModel:
     __slots__ = ("ref", "model_class", "ignored", "metrics", "queue", "queued_rows", "overflow", "overflow_calls",
                  "overflow_rows", "errors", "fingerprint",
@@ -132,7 +135,7 @@ class ServingRecorder:
         served = self.models.get(id(instance))
         if served is None or served.ref() is not instance:
             served = self._new_model(instance)
-        return served.metrics if served is not None else _ServedMetrics(None)
+        return served.metrics if served is not None and not served.ignored else _NOWHERE
 
     def observe_error(self, instance) -> None:
         served = self.models.get(id(instance))
@@ -190,6 +193,8 @@ class ServingRecorder:
         now = time.time()
         settings = self.session.settings
         for key, served in models:
+            if served.ignored:
+                continue
             self._drain(served, settings)
             window = served.window
             gone = served.ref() is None

@@ -86,6 +86,10 @@ def check_window(session: Session, served, record: dict) -> None:
                 profiles["predictions"], predicted, settings.drift_alpha, settings.drift_min_effect))
         if record.get("drift", {}).get("drifted") or has_schema_changes(record.get("schema") or {}):
             session.notifier.serving_changed(reference, record)
+    if record.get("metrics"):
+        from autotrack.serving.realised import check
+
+        check(session, record["model"], record["id"], record["start"], record["metrics"], reference)
     if session.export_backends():
         from autotrack.serving.monitor import log_window
 

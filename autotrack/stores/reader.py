@@ -61,6 +61,10 @@ class StoreReader:
     def close(self) -> None:
         self._conn.close()
 
+    def fetch(self, sql: str, args=()) -> list[tuple]:
+        """Rows of a read-only query on the store: for the readers of other tables (serving/queries.py)."""
+        return self._conn.execute(sql, args).fetchall()
+
     def experiments(self) -> list[str]:
         return [row[0] for row in self._conn.execute("SELECT DISTINCT experiment FROM runs ORDER BY 1")]
 

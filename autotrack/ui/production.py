@@ -104,7 +104,7 @@ def distribution_figures(name: str, reference: dict, served: dict | None) -> lis
         layout = {"title": {"text": label(f"{name}: cumulative share")},
                   "xaxis": {"title": {"text": label(name)}}, "yaxis": {"title": {"text": "share of rows"}}}
         return [{"title": name, "data": traces, "layout": layout}]
-    categories = list(dict.fromkeys([item for item, _ in ref.get("top", [])] + [item for item, _ in cur.get("top", [])]))
+    categories = list(dict.fromkeys([item for item, _ in [*ref.get("top", []), *cur.get("top", [])]]))
     traces = []
     for title, summary in (("training", ref), ("serving", cur)):
         counts = dict(summary.get("top", []))

@@ -37,3 +37,31 @@ def test_drifted_windows_alert_once_each_and_undrifted_ones_never(run_script, cl
         assert alert["event"] == "serving_drift" and alert["run_id"] == run_id
         assert alert["metric"]["drifted"] == ["f2", "f4"]
         assert "drift in f2, f4" in alert["text"]
+
+
+def test_labels_that_show_the_model_wrong_alert_once_per_window_and_metric(run_script, cli, webhook):  # noqa: F811
+    hook = webhook()
+    run_script(TRAIN.replace("SAVE", "pickle.dump(model, open('model.pkl', 'wb'))"), name="train.py")
+    run_id = cli("runs", "--json")[0]["id"]
+    env = notify_env(hook.url, AUTOTRACK_SERVING_ID_COLUMN="customer_id", AUTOTRACK_REALISED_ALERTS="accuracy<0.8")
+    run_script(SERVE.replace("LOAD", "pickle.load(open('model.pkl', 'rb'))"), name="serve.py", args=["4"], env=env)
+    labels = """
+        import sys, autotrack, numpy as np, pandas as pd
+        rng = np.random.default_rng(4)
+        n = 2000
+        X = pd.DataFrame({f"f{i}": rng.normal(size=n) for i in range(5)})
+        X["plan"] = rng.choice(["basic", "pro", "team"], n)
+        truth = ((X.f0 + X.f1 + (X.plan == "pro")) > 0.5).astype(int)
+        ids = np.arange(100_000, 100_000 + n)
+        autotrack.log_labels(ids, truth if sys.argv[1] == "right" else 1 - truth)
+    """
+    run_script(labels, name="labels.py", args=["right"], env=env)
+    assert hook.alerts() == []  # the model is right on these
+    run_script(labels, name="labels.py", args=["wrong"], env=env)
+    run_script(labels, name="labels.py", args=["wrong"], env=env)  # another process: its own alert
+    alerts = [alert["autotrack"] for alert in hook.alerts()]
+    assert len(alerts) == 2
+    for alert in alerts:
+        assert alert["event"] == "serving_realised" and alert["run_id"] == run_id
+        assert alert["metric"]["key"] == "accuracy" and alert["metric"]["value"] < 0.2
+        assert alert["metric"]["condition"] == "accuracy<0.8" and "realised accuracy" in alert["text"]

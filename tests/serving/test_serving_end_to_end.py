@@ -23,8 +23,8 @@ n = 4000
 X = pd.DataFrame({f"f{i}": rng.normal(size=n) for i in range(5)})
 X["plan"] = rng.choice(["basic", "pro", "team"], n)
 y = ((X.f0 + X.f1 + (X.plan == "pro")) > 0.5).astype(int)
-model = make_pipeline(make_column_transformer((OneHotEncoder(handle_unknown="ignore"), ["plan"]), remainder=StandardScaler()),
-                      LogisticRegression())
+encode = make_column_transformer((OneHotEncoder(handle_unknown="ignore"), ["plan"]), remainder=StandardScaler())
+model = make_pipeline(encode, LogisticRegression())
 model.fit(X, y)
 SAVE
 """
