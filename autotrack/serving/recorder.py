@@ -77,12 +77,14 @@ _NOWHERE = _ServedMetrics(None)  # metrics of a model whose calls are not record
 
 
 class _ServedModel:
-    __slots__ = ("ref", "model_class", "ignored", "metrics", "queue", "queued_rows", "overflow", "overflow_calls",
+    __slots__ = ("ref", "held", "model_class", "ignored", "metrics", "queue", "queued_rows", "overflow", "overflow_calls",
                  "overflow_rows", "errors", "fingerprint",
                  "window", "reference", "monitor", "windows_closed", "__weakref__")
 
     def __init__(self, ref, model_class: str):
         self.ref, self.model_class = ref, model_class
+        self.held = None  # the model itself until its fingerprint is taken: a model predicted once
+        # and dropped at once (`pickle.loads(blob).predict(X)`) must still be known by what it learned
         self.ignored = False  # in a worker process: the model is a clone the work of another process made
         self.metrics = _ServedMetrics(self)
         self.queue: collections.deque = collections.deque()
@@ -154,6 +156,8 @@ class ServingRecorder:
 
         served = _ServedModel(ref, f"{type(instance).__module__}.{type(instance).__qualname__}")
         served.ignored = _in_worker_process()
+        if not served.ignored:
+            served.held = instance
         with self._lock:
             previous = self.models.get(key)
             if previous is not None and previous.ref() is None:
@@ -234,11 +238,11 @@ class ServingRecorder:
             return
         if served.fingerprint is None:
             model = served.ref()
-            if model is not None:
-                from autotrack.serving.lineage import model_fingerprint
+            from autotrack.serving.lineage import model_fingerprint
 
-                served.fingerprint = model_fingerprint(self.session.plugins.hook, model) or \
-                    f"unknown-{uuid.uuid4().hex[:16]}"
+            fingerprint = model_fingerprint(self.session.plugins.hook, model) if model is not None else None
+            served.fingerprint = fingerprint or f"unknown-{uuid.uuid4().hex[:16]}"
+            served.held = None
         window = self._window(served)
         for key, value, _when in metrics:  # the last value of each in the window
             window.metrics[key] = value

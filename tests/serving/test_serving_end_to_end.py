@@ -230,3 +230,51 @@ def test_past_the_queue_bound_calls_are_counted_and_timed_but_their_data_is_not_
     assert body["unprofiled_calls"] > 0
     assert 20 <= body["inputs"]["rows"] == 400 - body["unprofiled_calls"]  # only queued calls' rows profiled
     assert len(body["latency_profile"]) and body["latency"]["p50"] > 0
+
+
+def test_a_killed_serving_process_loses_at_most_its_last_seconds(run_script, cli, store, tmp_path):
+    """kill -9: every window closed more than the writer's durability bound before the kill is in
+    the store (a window closes within a pass, about a second, of its last row)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from autotrack.writer import DURABLE_WITHIN_S
+
+    _train(run_script)
+    (tmp_path / "serve_forever.py").write_text("""
+import pickle, sys, time, pandas as pd
+model = pickle.load(open('model.pkl', 'rb'))
+X = pd.DataFrame({"f0": [0.1] * 100, "f1": [0.2] * 100, "f2": [0.0] * 100, "f3": [1.0] * 100,
+                  "f4": [2.0] * 100, "plan": ["pro"] * 100})
+for i in range(10_000):
+    model.predict(X)
+    print(i, time.monotonic(), flush=True)
+    time.sleep(0.1)
+""")
+    env = {**os.environ, "AUTOTRACK": "1", "AUTOTRACK_DIR": str(store), "AUTOTRACK_SERVING_WINDOW_ROWS": "100"}
+    process = subprocess.Popen([sys.executable, "serve_forever.py"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                               text=True)
+    time.sleep(8)
+    process.send_signal(signal.SIGKILL)
+    killed_at = time.monotonic()
+    calls = [tuple(map(float, line.split())) for line in process.stdout.read().splitlines()]
+    process.wait()
+    settled = [i for i, when in calls if when < killed_at - DURABLE_WITHIN_S - 1.5]
+    assert len(settled) >= 5
+    (served,) = cli("serving", "--json")
+    assert served["rows"] >= 100 * len(settled)  # each call a window of 100 rows; the settled ones all kept
+
+
+def test_a_model_loaded_used_once_and_dropped_at_once_is_still_linked(run_script, cli):
+    _train(run_script)
+    run_id = cli("runs", "--json")[0]["id"]
+    run_script("""
+        import pickle, pandas as pd
+        X = pd.DataFrame({"f0": [0.1], "f1": [0.2], "f2": [0.0], "f3": [1.0], "f4": [2.0], "plan": ["pro"]})
+        print(pickle.load(open('model.pkl', 'rb')).predict(X))  # the model is garbage at once
+    """, name="serve.py")
+    (served,) = cli("serving", "--json")
+    assert served["run"]["run_id"] == run_id and served["calls"] == 1
