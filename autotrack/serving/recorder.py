@@ -12,6 +12,8 @@ the window it was filling, nothing written before.
 from __future__ import annotations
 
 import collections
+import itertools
+import operator
 import os
 import random
 import socket
@@ -19,6 +21,7 @@ import threading
 import time
 import uuid
 import weakref
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from autotrack.safety import guard, report_background
@@ -31,9 +34,11 @@ MAX_QUEUED_CALLS = 20_000
 MAX_QUEUED_ROWS = 200_000  # rows of the user's data held between passes (80 MB of 50 floats)
 MAX_IDS_PER_WINDOW = 100_000
 # Rows profiled per model and pass (about a second): a uniform sample of those that came. A cheap
-# model predicts faster than any profile can be built (LogisticRegression: 1 G cells/s); 500 rows
-# a second make 30,000 a one-minute window, plenty for the drift tests (docs/production.md).
-PROFILED_ROWS_PER_DRAIN = 500  # predictions kept for labels that arrive later (serving_id_column)
+# model predicts faster than any profile can be built (LogisticRegression: 1 G cells/s); 400 rows
+# a second make 24,000 a one-minute window, plenty for the drift tests (docs/production.md). Not
+# more: numpy releases the GIL in loops over more than 500 elements, and each release on this
+# thread is a GIL hand-over that slows the user's predict loop (profile.py, _GIL).
+PROFILED_ROWS_PER_DRAIN = 400  # predictions kept for labels that arrive later (serving_id_column)
 _HOST = socket.gethostname()
 
 
@@ -224,10 +229,8 @@ class ServingRecorder:
         end_monitors(list(self.models.values()) + self._gone)
 
     def _drain(self, served: _ServedModel, settings) -> None:
-        queue = served.queue
-        calls = []
-        while queue:
-            calls.append(queue.popleft())
+        queue = served.queue  # emptied at C speed: see _profile_calls
+        calls = list(itertools.starmap(queue.popleft, itertools.repeat((), len(queue))))
         overflow, served.overflow = served.overflow, []
         overflow_calls, served.overflow_calls = served.overflow_calls, 0
         overflow_rows, served.overflow_rows = served.overflow_rows, 0
@@ -277,34 +280,32 @@ class ServingRecorder:
         from autotrack.serving.batches import as_table, sample_positions, stack_inputs, stack_results, take_rows
         from autotrack.serving.profile import ProfileBuilder, prediction_columns
 
+        # Everything done per call here runs in C (map, Counter, compress): a Python loop over
+        # thousands of calls kept this thread wanting the GIL while the user's thread predicts, and
+        # every GIL hand-over then slowed the user's calls (profile.py, _GIL). Python code runs
+        # only for the calls drawn.
         hook = self.session.plugins.hook
         window.end = time.time()
-        window.latencies += [call[3] for call in calls]
+        count = len(calls)
+        window.latencies += map(itemgetter(3), calls)
+        methods, datas = list(map(itemgetter(0), calls)), list(map(itemgetter(1), calls))
         counts = window.calls
-        last_input, last_method = None, None
-        sizes = []  # rows of each call to sample from: its input's, or its result's when the input is not new
-        for method, data, result, _seconds, rows in calls:
-            counts[method] = counts.get(method, 0) + 1
-            # predict then predict_proba of one X: its rows once (the same row predicted again: each time)
-            if data is not None and (data is not last_input or method == last_method):
-                window.rows += rows
-                sizes.append(rows)
-            else:
-                if data is None:  # inputs out of reach (Lightning's dataloader): rows from the outputs
-                    window.rows += _rows(result)
-                sizes.append(_rows(result))
-            last_input, last_method = data, method
-        served.queued_rows -= sum(call[4] for call in calls)
+        for method, number in collections.Counter(methods).items():
+            counts[method] = counts.get(method, 0) + number
+        # predict then predict_proba of one X: its rows once (the same row predicted again: each time)
+        repeated = [False, *map(operator.and_, map(operator.is_, datas[1:], datas[:-1]),
+                                map(operator.ne, methods[1:], methods[:-1]))]
+        sizes = list(map(itemgetter(4), calls))
+        served.queued_rows -= sum(sizes)
+        missing = list(map(operator.is_, datas, itertools.repeat(None)))
+        for index in itertools.compress(range(count), map(operator.or_, repeated, missing)):
+            sizes[index] = _rows(calls[index][2])  # sampled from its result: its input is counted, or out of reach
+        window.rows += sum(itertools.compress(sizes, map(operator.not_, repeated)))
         picks = sample_positions(sizes, PROFILED_ROWS_PER_DRAIN)
         inputs, results = [], collections.defaultdict(list)
-        last_input, last_method = None, None
-        for index, (method, data, result, _seconds, _rows_of) in enumerate(calls):
-            new_input = data is not None and (data is not last_input or method == last_method)
-            last_input, last_method = data, method
-            chosen = picks.get(index) if picks is not None else None
-            if picks is not None and chosen is None:
-                continue  # none of its rows drawn
-            if new_input:
+        for index, chosen in (picks.items() if picks is not None else zip(range(count), itertools.repeat(None))):
+            method, data, result = calls[index][:3]
+            if data is not None and not repeated[index]:
                 inputs.append(take_rows(as_table(data, hook), chosen))
             results[method].append(take_rows(result, chosen))
         for columns, _count in stack_inputs(inputs, hook):
