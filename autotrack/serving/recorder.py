@@ -114,6 +114,7 @@ class ServingRecorder:
         self._lock = threading.Lock()
         self._closed = False
         self._gone: list[_ServedModel] = []
+        self._retired: list[_ServedModel] = []  # collected models replaced in `models` before their last pass
         if hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=self._after_fork)
 
@@ -166,7 +167,7 @@ class ServingRecorder:
         with self._lock:
             previous = self.models.get(key)
             if previous is not None and previous.ref() is None:
-                self._close_window(previous)  # a model collected, and its id reused
+                self._retired.append(previous)  # a model collected, its id reused: drained on the thread
             self.models[key] = served
             if not served.ignored and (self._thread is None or not self._thread.is_alive()):
                 self._start()
@@ -199,8 +200,14 @@ class ServingRecorder:
     def process(self, final: bool) -> None:
         with self._lock:
             models = list(self.models.items())
+            retired, self._retired = self._retired, []
         now = time.time()
         settings = self.session.settings
+        for served in retired:
+            self._drain(served, settings)
+            self._close_window(served)
+            if served.monitor is not None:
+                self._gone.append(served)
         for key, served in models:
             if served.ignored:
                 continue
