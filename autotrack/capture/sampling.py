@@ -13,7 +13,7 @@ def evenly_spaced_rows(data, limit: int):
     """
     if data is None:
         return None
-    rows = _row_count(data)
+    rows = row_count(data)
     if rows is None:
         return None if isinstance(data, Iterator) else data
     step = max(1, -(-rows // max(1, limit)))  # ceiling division
@@ -34,7 +34,9 @@ def evenly_spaced_rows(data, limit: int):
     return numpy.array(array[::step], copy=True)
 
 
-def _row_count(data) -> int | None:
+def row_count(data) -> int | None:
+    """Rows of an array, DataFrame or sequence (its shape's first, else its length); None when
+    it has neither."""
     shape = getattr(data, "shape", None)
     if shape:
         return int(shape[0])

@@ -7,6 +7,7 @@ import random
 
 import numpy as np
 
+from autotrack.capture.sampling import row_count
 from autotrack.serving.profile import table_columns
 
 
@@ -155,13 +156,7 @@ def _stack(group: list):
 def _row_count(table, columns) -> int:
     if columns:
         return len(columns[0][1])
-    shape = getattr(table, "shape", None)
-    if shape:
-        return int(shape[0])
-    try:
-        return len(table)
-    except TypeError:
-        return 0
+    return row_count(table) or 0
 
 
 def rows_as_dicts(data, result, hook):

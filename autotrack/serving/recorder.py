@@ -24,6 +24,7 @@ import weakref
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
+from autotrack.capture.sampling import row_count
 from autotrack.safety import guard, report_background
 
 if TYPE_CHECKING:
@@ -366,14 +367,11 @@ def _import_what_the_thread_needs() -> None:
 def _rows(data) -> int:
     if isinstance(data, list) and data and hasattr(data[0], "shape"):  # Lightning's predictions: batches
         return sum(int(item.shape[0]) if getattr(item, "shape", None) else 1 for item in data)
-    shape = getattr(data, "shape", None)
-    if shape:
-        return int(shape[0])
-    try:
-        return len(data)
-    except TypeError:
-        count = getattr(data, "num_row", None)  # an XGBoost DMatrix
-        return int(count()) if callable(count) else 1
+    rows = row_count(data)
+    if rows is not None:
+        return rows
+    count = getattr(data, "num_row", None)  # an XGBoost DMatrix
+    return int(count()) if callable(count) else 1
 
 
 def _sample_rows(window: _Window, pairs: list, limit: int, hook) -> None:

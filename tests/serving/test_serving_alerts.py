@@ -14,7 +14,7 @@ pytest.importorskip("datasketches")
 sys.path.insert(0, str(Path(__file__).parent.parent))
 sys.path.insert(0, str(Path(__file__).parent))
 from test_notify import notify_env, webhook  # noqa: E402,F401 (a fixture)
-from test_serving_end_to_end import SERVE, TRAIN  # noqa: E402
+from test_serving_end_to_end import SERVE, TRAIN, TRUTH_OF_SERVED  # noqa: E402
 
 
 def test_drifted_windows_alert_once_each_and_undrifted_ones_never(run_script, cli, webhook):  # noqa: F811
@@ -45,16 +45,7 @@ def test_labels_that_show_the_model_wrong_alert_once_per_window_and_metric(run_s
     run_id = cli("runs", "--json")[0]["id"]
     env = notify_env(hook.url, AUTOTRACK_SERVING_ID_COLUMN="customer_id", AUTOTRACK_REALISED_ALERTS="accuracy<0.8")
     run_script(SERVE.replace("LOAD", "pickle.load(open('model.pkl', 'rb'))"), name="serve.py", args=["4"], env=env)
-    labels = """
-        import sys, autotrack, numpy as np, pandas as pd
-        rng = np.random.default_rng(4)
-        n = 2000
-        X = pd.DataFrame({f"f{i}": rng.normal(size=n) for i in range(5)})
-        X["plan"] = rng.choice(["basic", "pro", "team"], n)
-        truth = ((X.f0 + X.f1 + (X.plan == "pro")) > 0.5).astype(int)
-        ids = np.arange(100_000, 100_000 + n)
-        autotrack.log_labels(ids, truth if sys.argv[1] == "right" else 1 - truth)
-    """
+    labels = TRUTH_OF_SERVED + 'autotrack.log_labels(ids, truth if sys.argv[1] == "right" else 1 - truth)\n'
     run_script(labels, name="labels.py", args=["right"], env=env)
     assert hook.alerts() == []  # the model is right on these
     run_script(labels, name="labels.py", args=["wrong"], env=env)

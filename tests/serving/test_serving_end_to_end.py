@@ -49,6 +49,18 @@ print("predicted", int(predicted.sum()))
 """
 
 
+# The true labels of what SERVE predicted with seed 4 (its ids: the index, `customer_id`).
+TRUTH_OF_SERVED = """
+import sys, autotrack, numpy as np, pandas as pd
+rng = np.random.default_rng(4)
+n = 2000
+X = pd.DataFrame({f"f{i}": rng.normal(size=n) for i in range(5)})
+X["plan"] = rng.choice(["basic", "pro", "team"], n)
+truth = ((X.f0 + X.f1 + (X.plan == "pro")) > 0.5).astype(int)
+ids = np.arange(100_000, 100_000 + n)
+"""
+
+
 def _train(run_script, save="pickle.dump(model, open('model.pkl', 'wb'))"):
     run_script(TRAIN.replace("SAVE", save), name="train.py")
 
@@ -121,17 +133,10 @@ def test_labels_logged_later_give_realised_metrics_per_window(run_script, cli):
     run_id = cli("runs", "--json")[0]["id"]
     env = {"AUTOTRACK_SERVING_ID_COLUMN": "customer_id"}
     run_script(SERVE.replace("LOAD", "pickle.load(open('model.pkl', 'rb'))"), name="serve.py", args=["4"], env=env)
-    run_script("""
-        import autotrack, numpy as np, pandas as pd
-        rng = np.random.default_rng(4)
-        n = 2000
-        X = pd.DataFrame({f"f{i}": rng.normal(size=n) for i in range(5)})
-        X["plan"] = rng.choice(["basic", "pro", "team"], n)
-        truth = ((X.f0 + X.f1 + (X.plan == "pro")) > 0.5).astype(int)
-        ids = np.arange(100_000, 100_000 + n)
-        autotrack.log_labels(ids[:1000], truth[:1000])
-        autotrack.log_labels(ids[1000:], 1 - truth[1000:])  # the world changed: every label flipped
-    """, name="labels.py", env=env)
+    run_script(TRUTH_OF_SERVED + """
+autotrack.log_labels(ids[:1000], truth[:1000])
+autotrack.log_labels(ids[1000:], 1 - truth[1000:])  # the world changed: every label flipped
+""", name="labels.py", env=env)
     realised = cli("drift", run_id, "--json")["realised"]
     assert len(realised) == 1
     assert realised[0]["labelled"] == 2000
@@ -140,22 +145,16 @@ def test_labels_logged_later_give_realised_metrics_per_window(run_script, cli):
 
 def test_a_failing_predict_call_raises_as_without_tracking_and_is_counted(run_script, cli):
     _train(run_script)
-    result = run_script("""
+    wrong_input = """
         import pickle, numpy as np
         model = pickle.load(open('model.pkl', 'rb'))
         try:
             model.predict(np.zeros((3, 2)))
         except Exception as exc:
             print(type(exc).__name__)
-    """, name="serve.py")
-    plain = run_script("""
-        import pickle, numpy as np
-        model = pickle.load(open('model.pkl', 'rb'))
-        try:
-            model.predict(np.zeros((3, 2)))
-        except Exception as exc:
-            print(type(exc).__name__)
-    """, name="serve.py", tracked=False)
+    """
+    result = run_script(wrong_input, name="serve.py")
+    plain = run_script(wrong_input, name="serve.py", tracked=False)
     assert result.stdout == plain.stdout
     assert _served(cli)[0]["errors"] == 1
 
