@@ -13,6 +13,7 @@ from autotrack.api import (
     end_run,
     flush,
     get_run,
+    load_model,
     log_artifact,
     log_labels,
     log_metric,
@@ -41,6 +42,6 @@ def __getattr__(name):
 
 __all__ = [
     "enable", "disable", "start_run", "end_run", "active_run", "log_params", "log_metrics",
-    "log_metric", "set_tags", "log_artifact", "log_labels", "flush", "runs", "get_run", "hookimpl",
+    "log_metric", "set_tags", "log_artifact", "log_labels", "load_model", "flush", "runs", "get_run", "hookimpl",
     "Integration", "Target", "__version__",
 ]

@@ -197,7 +197,17 @@ def get_run(run_id: str, store: str | None = None) -> dict:
     return _reader(store).get_run(run_id)
 
 
+def load_model(ref: str, store: str | None = None):
+    """A registered model (`"churn@champion"`, `"churn/2"`, `"churn"` for its newest version) or a
+    run's model (its id), loaded from the store in its framework's own format: the estimator for
+    scikit-learn, a Booster for LightGBM and XGBoost, a Keras model, a LightningModule."""
+    from autotrack.registry.loading import load_model as load
+
+    return load(ref, store)
+
+
 __all__ = [
     "enable", "disable", "start_run", "end_run", "active_run", "log_params", "log_metrics",
     "log_metric", "set_tags", "log_artifact", "flush", "runs", "get_run", "log_labels",
+    "load_model",
 ]

@@ -129,6 +129,9 @@ def _parser() -> argparse.ArgumentParser:
     from autotrack.serving import cli as serving_cli
 
     serving_cli.add_commands(commands, _store_flag, _with_reader)
+    from autotrack.registry import cli as registry_cli
+
+    registry_cli.add_commands(commands, _store_flag, _with_reader)
 
     plugins = commands.add_parser("plugins", help="list plugins and their state")
     plugins.add_argument("--json", action="store_true", help="machine-readable output")
@@ -217,13 +220,17 @@ def _reader(args):
 def _with_reader(command):
     """A command of another module, given the store's reader and print_json; a wrong run id or
     duration is a one-line message."""
+    from autotrack.stores.local import StoreError
     from autotrack.stores.reader import RunNotFound
 
     def handler(args) -> int:
         try:
             return command(_reader(args), args, print_json)
-        except (RunNotFound, ValueError) as exc:
-            raise UserError(str(exc).strip("'\"")) from None
+        except (RunNotFound, ValueError, StoreError) as exc:
+            text = str(exc)
+            if len(text) > 1 and text[0] == text[-1] and text[0] in "'\"":  # a KeyError's quotes
+                text = text[1:-1]
+            raise UserError(text) from None
 
     return handler
 
@@ -588,17 +595,21 @@ def _cmd_sync(args) -> int:
         if not backends and not args.backend:
             print("nothing to sync: no backend is set besides the local store (set AUTOTRACK_BACKENDS="
                   "local,mlflow, or `backends` in pyproject.toml, before training)")
-        else:
-            print("nothing to sync: every run is exported")
-        return 0
-    try:
-        exporter.backends = {name: factories[name](settings) for name in wanted}
-    except BackendNotConfigured as exc:
-        raise UserError(str(exc)) from None
-    with _progress() as advance:
-        summary = exporter.export(wanted, experiment=args.experiment, progress=advance)
-    print(f"exported {summary.done} run{'s' if summary.done != 1 else ''} "
-          f"({summary.points} metric points) to {', '.join(wanted)}")
+            return 0
+        print("nothing to sync: every run is exported")
+        summary = None
+    else:
+        try:
+            exporter.backends = {name: factories[name](settings) for name in wanted}
+        except BackendNotConfigured as exc:
+            raise UserError(str(exc)) from None
+        with _progress() as advance:
+            summary = exporter.export(wanted, experiment=args.experiment, progress=advance)
+        print(f"exported {summary.done} run{'s' if summary.done != 1 else ''} "
+              f"({summary.points} metric points) to {', '.join(wanted)}")
+    models_ok = _sync_models(exporter, settings, directory, args.backend)
+    if summary is None:
+        return 0 if models_ok else 1
     if summary.busy:
         print(f"{len(set(summary.busy))} run(s) are being exported by another process now (a training "
               f"process or another sync): left to it")
@@ -607,7 +618,46 @@ def _cmd_sync(args) -> int:
               f"still pending: run `autotrack sync` again when it answers", file=sys.stderr)
     for run_id, why in summary.errors.items():
         print(f"autotrack: run {run_id[:8]} was refused: {why}", file=sys.stderr)
-    return 1 if summary.unavailable or summary.errors else 0
+    return 1 if summary.unavailable or summary.errors or not models_ok else 0
+
+
+def _sync_models(exporter, settings, directory, only: str | None) -> bool:
+    """Each exported run's saved model as the backend's kind of model (an MLflow model), then the
+    registry mirrored; False when a backend was unavailable for it."""
+    from autotrack.export import BackendUnavailable
+    from autotrack.registry.mirror import backends_that_mirror, export_models, mirror_registry
+    from autotrack.stores.reader import StoreReader
+
+    backends, _ = backends_that_mirror(settings)
+    backends = {name: backend for name, backend in backends.items() if only in (None, name)}
+    if not backends:
+        return True
+    reader = StoreReader(str(directory))
+    ok = True
+    try:
+        with_models = {run_id for (run_id,) in reader.fetch("SELECT DISTINCT run_id FROM artifacts")}
+        for name, backend in backends.items():
+            try:
+                done = export_models(exporter, reader, name, backend,
+                                     [run_id for run_id in exporter.exported_runs(name) if run_id in with_models])
+            except BackendUnavailable as exc:
+                print(f"autotrack: {name} is unavailable for models ({exc}): run `autotrack sync` again",
+                      file=sys.stderr)
+                ok = False
+                continue
+            if done.logged:
+                print(f"logged {done.logged} model{'s' if done.logged != 1 else ''} to {name}")
+            for run_id, why in done.skipped.items():
+                print(f"autotrack: the model of run {run_id[:8]} is not logged to {name}: {why}", file=sys.stderr)
+    finally:
+        reader.close()
+    for name, result in mirror_registry(str(directory), backends).items():
+        if result.get("error"):
+            print(f"autotrack: the registry is not mirrored to {name} ({result['error']})", file=sys.stderr)
+            ok = False
+        elif result.get("versions"):
+            print(f"registry mirrored to {name}: {result['versions']} version(s)")
+    return ok
 
 
 class _progress:

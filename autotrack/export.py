@@ -177,6 +177,36 @@ class Exporter:
                     progress(name, index + 1, len(ids))
         return summary
 
+    def add_pending(self, run_ids: Iterable[str], backend: str) -> None:
+        """Export these runs to `backend` too (runs recorded before it was set): pending unless
+        an export row exists."""
+        self._conn.executemany("INSERT OR IGNORE INTO exports (run_id, backend, status) VALUES (?, ?, ?)",
+                               [(run_id, backend, PENDING) for run_id in run_ids])
+
+    def remote_id(self, run_id: str, backend: str) -> str | None:
+        return self._remote_id(run_id, backend)
+
+    def state_value(self, run_id: str, backend: str, key: str):
+        return self._state(run_id, backend)[0].get(key)
+
+    def set_state_value(self, run_id: str, backend: str, key: str, value) -> None:
+        """One key of the run's export state (a model logged to it), changed in one transaction."""
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            state, _ = self._state(run_id, backend)
+            state[key] = value
+            conn.execute("UPDATE exports SET state = ? WHERE run_id = ? AND backend = ?",
+                         (json.dumps(state, default=str), run_id, backend))
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def exported_runs(self, backend: str) -> list[str]:
+        return [run_id for (run_id,) in self._conn.execute(
+            "SELECT run_id FROM exports WHERE backend = ? AND status = ?", (backend, DONE))]
+
     # -- claims: one exporter per run at a time ---------------------------------------------------
     def _claim(self, run_id: str, backend: str) -> bool:
         """Take the run's export for this process, atomically in the store, unless another live

@@ -161,6 +161,26 @@ def autotrack_model_artifact(model: Any, call: Call) -> tuple[str, Callable[[str
 
 
 @hookspec(firstresult=True)
+def autotrack_model_loader(name: str, model_class: str | None) -> Callable[[str], Any] | None:
+    """Called off any training, when a stored model is loaded (`autotrack.load_model`, the
+    registry, exports to a backend). `name` is a run's artifact file name as the plugin's
+    `autotrack_model_artifact` wrote it, `model_class` the run's `model.class` tag. Return a
+    function that loads the model from that file's path, in its framework's own format, or None
+    for files the plugin does not know. Must not load anything itself. First answer wins.
+    """
+
+
+@hookspec(firstresult=True)
+def autotrack_mlflow_flavor(model: Any) -> dict | None:
+    """Called by the MLflow backend, in a process that is not the user's (`autotrack sync`, the
+    registry's commands), for a model `autotrack_model_loader` loaded. Return
+    `{"flavor": "sklearn", "packages": ["scikit-learn"]}`: the `mlflow.<flavor>` module whose
+    `save_model(model, path, ...)` writes it, and the pip packages (as the run recorded them) it
+    needs; None for models the plugin does not know. First answer wins.
+    """
+
+
+@hookspec(firstresult=True)
 def autotrack_describe_dataset(data: Any, role: str, name: str | None) -> dict | None:
     """Called for each X/y/sample_weight passed to a tracked call.
 

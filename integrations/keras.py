@@ -397,3 +397,27 @@ def autotrack_model_fingerprint(model):
         digest.update(f"{array.dtype.str}{array.shape}".encode())
         digest.update(array.tobytes())
     return "keras-" + digest.hexdigest()[:24]
+
+
+# -- the registry ---------------------------------------------------------------------------------
+@hookimpl
+def autotrack_model_loader(name, model_class):
+    if name == ARTIFACT_NAME:
+        def load(path: str):
+            import keras
+
+            return keras.saving.load_model(path)
+
+        return load
+    if name == WEIGHTS_NAME:  # a subclassed model Keras could not save whole
+        def load_weights(path: str):
+            raise ValueError(f"this run stored only its weights ({WEIGHTS_NAME}): Keras could not save "
+                             f"{model_class or 'the model'} whole; build it, then model.load_weights({path!r})")
+
+        return load_weights
+    return None
+
+
+@hookimpl(tryfirst=True)  # a Keras model is also a torch Module
+def autotrack_mlflow_flavor(model):
+    return {"flavor": "keras", "packages": ["keras"]} if _is_keras_model(model) else None

@@ -261,3 +261,29 @@ def autotrack_model_fingerprint(model):
 def autotrack_data_table(data):
     """A Dataset's raw data, while LightGBM still holds it."""
     return data.data if _is_dataset(data) and data.data is not None and not isinstance(data.data, str) else None
+
+
+# -- the registry ---------------------------------------------------------------------------------
+@hookimpl
+def autotrack_model_loader(name, model_class):
+    """model.txt: a Booster (also for an LGBMClassifier's run: LightGBM's own format holds its
+    trees, not the estimator); cvbooster.json: lightgbm.cv's folds."""
+    if name not in ("model.txt", "cvbooster.json"):
+        return None
+
+    def load(path: str):
+        import lightgbm
+
+        if name == "cvbooster.json":
+            return lightgbm.CVBooster(model_file=path)
+        return lightgbm.Booster(model_file=path)
+
+    return load
+
+
+@hookimpl
+def autotrack_mlflow_flavor(model):
+    module = type(model).__module__
+    if module.split(".")[0] == "lightgbm" and type(model).__name__ != "CVBooster":
+        return {"flavor": "lightgbm", "packages": ["lightgbm"]}
+    return None

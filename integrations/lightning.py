@@ -247,3 +247,31 @@ def _is_module(model, package: str) -> bool:
     module = sys.modules.get(package)
     cls = getattr(module, "LightningModule", None) if module is not None else None
     return cls is not None and isinstance(model, cls)
+
+
+# -- the registry ---------------------------------------------------------------------------------
+@hookimpl
+def autotrack_model_loader(name, model_class):
+    """model.ckpt, through `load_from_checkpoint` of the module's class: imported by its name, or
+    found in `__main__` when the training script defined it (define or import it first)."""
+    if name != ARTIFACT_NAME:
+        return None
+
+    def load(path: str):
+        from autotrack.registry.loading import import_class
+
+        module_class = import_class(model_class)
+        if module_class is None or not hasattr(module_class, "load_from_checkpoint"):
+            raise ValueError(f"loading this checkpoint needs the class {model_class}: import or define it "
+                             f"first (or call YourModule.load_from_checkpoint({path!r}))")
+        return module_class.load_from_checkpoint(path)
+
+    return load
+
+
+@hookimpl
+def autotrack_mlflow_flavor(model):
+    if any(_is_module(model, package) for package in PACKAGES):
+        package = _package_of(model, "LightningModule") or "lightning.pytorch"
+        return {"flavor": "pytorch", "packages": ["torch", PACKAGES[package][1]]}
+    return None

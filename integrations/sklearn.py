@@ -804,3 +804,21 @@ def autotrack_model_artifact(model, call):
             pickle.dump(snapshot(), handle, protocol=5)
 
     return "model.pkl", write
+
+
+# -- the registry ---------------------------------------------------------------------------------
+@hookimpl
+def autotrack_model_loader(name, model_class):
+    if name != "model.pkl":
+        return None
+
+    def load(path: str):
+        with open(path, "rb") as handle:
+            return pickle.load(handle)
+
+    return load
+
+
+@hookimpl(trylast=True)  # LightGBM's and XGBoost's estimators are theirs to name
+def autotrack_mlflow_flavor(model):
+    return {"flavor": "sklearn", "packages": ["scikit-learn"]} if _is_estimator(model) else None

@@ -455,3 +455,26 @@ def autotrack_data_table(data):
     if names and pandas is not None:
         return pandas.DataFrame(dense, columns=list(names))
     return dense
+
+
+# -- the registry ---------------------------------------------------------------------------------
+@hookimpl
+def autotrack_model_loader(name, model_class):
+    if name != "model.ubj":
+        return None
+
+    def load(path: str):
+        import xgboost
+
+        booster = xgboost.Booster()
+        booster.load_model(path)
+        return booster
+
+    return load
+
+
+@hookimpl
+def autotrack_mlflow_flavor(model):
+    if type(model).__module__.split(".")[0] == "xgboost":
+        return {"flavor": "xgboost", "packages": ["xgboost"]}
+    return None

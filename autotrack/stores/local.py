@@ -13,12 +13,13 @@ from pathlib import Path
 import autotrack
 from autotrack.metric_goals import goal_from_setting
 from autotrack.stores.base import Store
+from autotrack.stores.registry_tables import REGISTRY_SCHEMA
 from autotrack.stores.serving_tables import SERVING_SCHEMA, ServingTables
 from autotrack.stores.spool import SPOOL_DIR, Spool, as_records, complete_lines, in_fork_child, process_alive
 from autotrack.stores.spool import SUFFIX as SPOOL_SUFFIX
 
 DB_NAME = "runs.db"
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -201,7 +202,8 @@ def _upgrade(conn: sqlite3.Connection) -> None:
     """Bring a new store, or one an older autotrack wrote, to SCHEMA_VERSION. The tables are
     created if missing; columns are added in one transaction that checks again (two processes may
     open an old store at once: the second finds the work done)."""
-    conn.executescript(SCHEMA + EXPORTS_SCHEMA + SERVING_SCHEMA)  # version 5: serving_tables.py
+    # Version 5: serving_tables.py; version 6: registry_tables.py.
+    conn.executescript(SCHEMA + EXPORTS_SCHEMA + SERVING_SCHEMA + REGISTRY_SCHEMA)
     conn.execute("BEGIN IMMEDIATE")
     try:
         columns = {row[1] for row in conn.execute("PRAGMA table_info(series)")}

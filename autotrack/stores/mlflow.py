@@ -157,6 +157,35 @@ class MlflowBackend:
         linked = run.parent_id is None or state.get("parent") is not None
         state["complete"] = ended and linked
 
+    # -- models and the Model Registry (stores/mlflow_models.py) --------------------------------
+    def export_model(self, remote_run_id: str, model, flavor: dict, run: dict) -> None:
+        """Log `model` to the MLflow run as an MLflow model of its flavour, under `model/`."""
+        from autotrack.stores.mlflow_models import log_model
+
+        self._remote(log_model, self.client, remote_run_id, model, flavor, run)
+
+    def mirror_version(self, name: str, version: int, remote_run_id: str, description: str | None) -> str:
+        """The Model Registry's version of `name` for autotrack's `version`; its number there."""
+        from autotrack.stores.mlflow_models import mirror_version
+
+        return self._remote(mirror_version, self.client, name, version, remote_run_id, description)
+
+    def mirror_aliases(self, name: str, aliases: dict[str, str]) -> None:
+        from autotrack.stores.mlflow_models import mirror_aliases
+
+        self._remote(mirror_aliases, self.client, name, aliases)
+
+    def _remote(self, fn, *args):
+        from autotrack.export import BackendUnavailable
+
+        try:
+            with _client_defaults():
+                return fn(*args)
+        except Exception as exc:
+            if _is_transient(exc):
+                raise BackendUnavailable(f"MLflow at {self.server}: {redact_text(_one_line(exc))}") from exc
+            raise
+
     # -- the MLflow run -------------------------------------------------------------------------
     def _find_or_create(self, run, state: dict) -> str:
         from mlflow.entities import ViewType

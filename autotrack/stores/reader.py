@@ -122,6 +122,16 @@ class StoreReader:
                 by_id[run_id]["params"][key] = stored_value(value)
         return rows
 
+    def summaries(self, run_ids: list[str]) -> dict[str, dict]:
+        """{run id: its summary with its latest metrics and their goals} for these full ids."""
+        rows: list[dict] = []
+        for start in range(0, len(run_ids), 500):
+            chunk = run_ids[start:start + 500]
+            rows += [run_summary(row) for row in self._conn.execute(
+                f"SELECT {SUMMARY_COLUMNS} FROM runs WHERE id IN ({','.join('?' * len(chunk))})", chunk)]
+        self._attach_latest_metrics(rows)
+        return {row["id"]: row for row in rows}
+
     def count_runs(self, experiment: str | None = None, parent_id: str | None = None, listed: bool = False) -> int:
         where, args = _run_filter(experiment, parent_id, listed)
         sql = "SELECT count(*) FROM runs" + (" WHERE " + " AND ".join(where) if where else "")

@@ -1,0 +1,198 @@
+"""`autotrack models`: list registered models; register a run's model; point aliases at versions."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from autotrack.registry.models import NeedsForce, Registry, RegistryError, check_name
+
+
+def add_commands(commands, outer_store_flag, handler_of) -> None:
+    models = commands.add_parser(
+        "models", help="registered models: names, versions, aliases (champion, challenger)",
+        description="autotrack models [NAME]: list; autotrack models register RUN NAME; "
+                    "autotrack models alias NAME VERSION ALIAS; autotrack models unalias NAME ALIAS")
+    outer_store_flag(models)
+    models.add_argument("--json", action="store_true", help="machine-readable output")
+    actions = models.add_subparsers(dest="action")
+
+    def store_flag(parser):  # given before or after the action: `models --store S list`, `models list --store S`
+        parser.add_argument("--store", default=argparse.SUPPRESS, help="store directory (default: AUTOTRACK_DIR)")
+
+    listing = actions.add_parser("list", help="names, versions, aliases, source runs, key metrics")
+    store_flag(listing)
+    listing.add_argument("name", nargs="?", help="only this model")
+    listing.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
+
+    register = actions.add_parser("register", help="a run's model as the next version of NAME")
+    store_flag(register)
+    register.add_argument("run_id", help="the training run (an id or a unique prefix)")
+    register.add_argument("name", help="the model's name (churn)")
+    register.add_argument("--description", "-d", help="what this version is")
+    register.add_argument("--alias", help="also point this alias at the new version")
+    register.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
+
+    alias = actions.add_parser("alias", help="point ALIAS of NAME at VERSION (moving it from another)")
+    store_flag(alias)
+    alias.add_argument("name")
+    alias.add_argument("version", type=int)
+    alias.add_argument("alias", help="champion, challenger, production, ...")
+    alias.add_argument("--force", action="store_true",
+                       help="even when this version's validation metric is worse than the alias's current one")
+    alias.add_argument("--metric", help="compare by this metric (default: a validation metric both runs have)")
+    alias.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
+
+    unalias = actions.add_parser("unalias", help="remove ALIAS of NAME")
+    store_flag(unalias)
+    unalias.add_argument("name")
+    unalias.add_argument("alias")
+    for parser, command in ((models, cmd_list), (listing, cmd_list), (register, cmd_register),
+                            (alias, cmd_alias), (unalias, cmd_unalias)):
+        parser.set_defaults(handler=handler_of(command))
+
+
+# -- list -----------------------------------------------------------------------------------------
+def cmd_list(reader, args, print_json) -> int:
+    from autotrack.registry.key_metric import validation_metrics
+
+    with Registry(str(reader.directory)) as registry:
+        name = getattr(args, "name", None)
+        versions = registry.versions(name)
+        if name and not versions:
+            registry.resolve(name)  # raises, naming what is registered
+    runs = reader.summaries(sorted({version.run_id for version in versions}))
+    models: dict[str, dict] = {}
+    for version in versions:
+        entry = models.setdefault(version.name, {"name": version.name, "versions": [], "aliases": {}})
+        run = runs.get(version.run_id)
+        # Its validation metrics; a run with none (nothing scored on held-out data) shows its
+        # training metrics rather than nothing.
+        keys = (validation_metrics(run)[:3] or list(run["metrics"])[:2]) if run else []
+        entry["versions"].append({
+            **version.as_dict(),
+            "run": {key: run[key] for key in ("id", "name", "experiment", "status")} if run else None,
+            "metrics": {key: run["metrics"][key] for key in keys}})
+        for alias in version.aliases:
+            entry["aliases"][alias] = version.version
+    listed = list(models.values())
+    if args.json:
+        print_json(listed)
+        return 0
+    if not listed:
+        print("no registered models (autotrack models register RUN NAME)")
+        return 0
+    for entry in listed:
+        aliases = ", ".join(f"{alias} \u2192 v{version}" for alias, version in sorted(entry["aliases"].items()))
+        count = len(entry["versions"])
+        print(f"{entry['name']}  ({count} version{'s' if count != 1 else ''})" + (f"  {aliases}" if aliases else ""))
+        for version in entry["versions"]:
+            run = version["run"]
+            source = f'run {version["run_id"][:8]} "{run["name"]}" ({run["experiment"]})' if run else \
+                f"run {version['run_id'][:8]} (gone from the store)"
+            metrics = "  ".join(f"{key} {_number(value)}" for key, value in version["metrics"].items())
+            marks = f"  [{', '.join(version['aliases'])}]" if version["aliases"] else ""
+            print(f"  v{version['version']:<3} {source}  {version['created'][:16].replace('T', ' ')}"
+                  + (f"  {metrics}" if metrics else "") + marks)
+    return 0
+
+
+def _number(value) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+# -- register / alias -----------------------------------------------------------------------------
+def cmd_register(reader, args, print_json) -> int:
+    from autotrack.registry.loading import model_artifact
+
+    run_id = reader.resolve_id(args.run_id)
+    check_name(args.name)
+    artifact, _, _ = model_artifact(reader, run_id)
+    fingerprint = next(iter(reader.fetch("SELECT fingerprint FROM model_references WHERE run_id = ?", (run_id,))),
+                       (None,))[0] if _has_table(reader, "model_references") else None
+    with Registry(str(reader.directory), writable=True) as registry:
+        version, created = registry.register(run_id, args.name, artifact, fingerprint, args.description)
+        if args.alias:
+            registry.set_alias(args.name, args.alias, version.version)
+    status = _run_status(reader, run_id)
+    mirrored = _mirror(reader)
+    if args.json:
+        print_json({**version.as_dict(), "created_now": created, "mirrored": mirrored})
+        return 0
+    if created:
+        print(f"registered {version.ref} from run {run_id[:8]}" + (f" as {args.name}@{args.alias}" if args.alias else ""))
+    else:
+        print(f"run {run_id[:8]} is already {version.ref}: nothing registered")
+    if status != "finished":
+        print(f"note: run {run_id[:8]} is {status}", file=sys.stderr)
+    return 0
+
+
+def cmd_alias(reader, args, print_json) -> int:
+    from autotrack.registry.key_metric import is_worse, shared_metric
+
+    with Registry(str(reader.directory), writable=True) as registry:
+        candidate = registry.resolve(f"{args.name}/{args.version}")
+        holder_version = registry.aliases(args.name).get(args.alias)
+        detail: dict = {}
+        if holder_version is not None and holder_version != args.version:
+            holder = registry.resolve(f"{args.name}/{holder_version}")
+            runs = reader.summaries([candidate.run_id, holder.run_id])
+            mine, theirs = runs.get(candidate.run_id), runs.get(holder.run_id)
+            key = shared_metric(mine, theirs, args.metric) if mine and theirs else None
+            if args.metric and key is None:
+                raise RegistryError(f"--metric {args.metric}: not recorded by both v{args.version} and v{holder_version}")
+            if key is not None:
+                detail = {"metric": key, "value": mine["metrics"][key], "replaced_value": theirs["metrics"][key]}
+                if is_worse(mine, theirs, key):
+                    text = (f"{args.name}/{args.version} has {key} {_number(mine['metrics'][key])}, worse than "
+                            f"{args.name}@{args.alias} (v{holder_version}): {_number(theirs['metrics'][key])} "
+                            f"(goal: {mine['goals'].get(key)})")
+                    if not args.force:
+                        raise NeedsForce(text + "; repeat with --force to alias it anyway")
+                    print(f"warning: {text}; aliased because of --force", file=sys.stderr)
+                    detail["forced"] = True
+            elif not args.json:
+                print(f"note: v{args.version} and v{holder_version} share no validation metric: not compared",
+                      file=sys.stderr)
+        before = registry.set_alias(args.name, args.alias, args.version, detail)
+    mirrored = _mirror(reader)
+    if args.json:
+        print_json({"name": args.name, "alias": args.alias, "version": args.version, "replaced": before,
+                    "mirrored": mirrored, **detail})
+        return 0
+    moved = f" (was v{before})" if before not in (None, args.version) else ""
+    print(f"{args.name}@{args.alias} \u2192 v{args.version}{moved}")
+    return 0
+
+
+def cmd_unalias(reader, args, print_json) -> int:
+    with Registry(str(reader.directory), writable=True) as registry:
+        version = registry.remove_alias(args.name, args.alias)
+    _mirror(reader)
+    print(f"removed {args.name}@{args.alias} (was v{version})")
+    return 0
+
+
+def _run_status(reader, run_id: str) -> str:
+    return reader.summaries([run_id])[run_id]["status"]
+
+
+def _has_table(reader, table: str) -> bool:
+    return bool(reader.fetch("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)))
+
+
+def _mirror(reader) -> dict:
+    """Mirror the registry to the backends set besides the local store (MLflow's Model Registry);
+    {backend: what happened}. A backend that is down is said in one line: `autotrack sync` retries."""
+    from autotrack.registry.mirror import mirror_registry
+
+    outcome = mirror_registry(str(reader.directory))
+    for backend, result in outcome.items():
+        if result.get("error"):
+            print(f"autotrack: the registry is not mirrored to {backend} yet ({result['error']}); "
+                  f"`autotrack sync` retries", file=sys.stderr)
+    return outcome
+
+
+__all__ = ["add_commands"]
