@@ -176,7 +176,8 @@ def autotrack_mlflow_flavor(model: Any) -> dict | None:
     registry's commands), for a model `autotrack_model_loader` loaded. Return
     `{"flavor": "sklearn", "packages": ["scikit-learn"]}`: the `mlflow.<flavor>` module whose
     `save_model(model, path, ...)` writes it, and the pip packages (as the run recorded them) it
-    needs; None for models the plugin does not know. First answer wins.
+    needs, and optionally `"options"`: keyword arguments for `save_model`; None for models the
+    plugin does not know. First answer wins.
     """
 
 

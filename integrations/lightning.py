@@ -273,5 +273,7 @@ def autotrack_model_loader(name, model_class):
 def autotrack_mlflow_flavor(model):
     if any(_is_module(model, package) for package in PACKAGES):
         package = _package_of(model, "LightningModule") or "lightning.pytorch"
-        return {"flavor": "pytorch", "packages": ["torch", PACKAGES[package][1]]}
+        # The whole module pickled: MLflow's default (pt2) traces forward() and needs an input.
+        return {"flavor": "pytorch", "packages": ["torch", PACKAGES[package][1]],
+                "options": {"serialization_format": "pickle"}}
     return None

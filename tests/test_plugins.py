@@ -182,6 +182,17 @@ def autotrack_model_artifact(model):
 
 
 @hookimpl
+def autotrack_model_loader(name, model_class):
+    if name != "fake-model.txt":
+        return None
+    def load(path):
+        import fakefw
+        with open(path) as handle:
+            return fakefw.Model(alpha=float(handle.read().split("=")[1]))
+    return load
+
+
+@hookimpl
 def autotrack_describe_dataset(data, role, name):
     import fakefw
     if isinstance(data, fakefw.Data):
@@ -301,6 +312,11 @@ def test_a_third_party_plugin_answers_every_hook(cli, run_script, store, tmp_pat
     artifacts = {a["name"]: a for a in run["artifacts"]}
     assert Path(artifacts["fake-model.txt"]["path"]).read_text() == "alpha=0.3"  # autotrack_model_artifact
     assert Path(artifacts["fake-notes.txt"]["path"]).read_text() == "notes"  # context artifacts
+    cli("models", "register", run["id"], "fake", "--alias", "champion", env=env)  # autotrack_model_loader
+    loaded = run_script("import json, autotrack\n"
+                        "print(json.dumps(autotrack.load_model('fake@champion').alpha))\n",
+                        name="load.py", env=env, tracked=False)
+    assert loaded.stdout.strip() == "0.3"
     train_x = next(d for d in run["datasets"] if d["role"] == "train.X")  # autotrack_describe_dataset
     assert (train_x["fingerprint"], train_x["rows"], train_x["name"]) == ("fake-6", 3, "data")
     assert run["tags"]["fake.started"] == "yes"  # autotrack_run_started

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import tempfile
 
 MODEL_FOLDER = "model"
@@ -30,8 +31,17 @@ def log_model(client, remote_run_id: str, model, flavor: dict, run: dict) -> Non
         # An estimator's predict answers in its training target's terms; a booster's or a
         # network's (scores, probabilities) do not: their output schema is left out.
         signature = signature_of(run.get("datasets") or [], outputs=flavor["flavor"] == "sklearn")
-        module.save_model(model, path, signature=signature, pip_requirements=requirements)
+        module.save_model(model, path, signature=signature, pip_requirements=requirements,
+                          **_accepted(module.save_model, flavor.get("options") or {}))
         client.log_artifacts(remote_run_id, path, artifact_path=MODEL_FOLDER)
+
+
+def _accepted(function, options: dict) -> dict:
+    """The options this MLflow's `save_model` takes (an older one may not know a newer option)."""
+    import inspect
+
+    parameters = inspect.signature(function).parameters
+    return {key: value for key, value in options.items() if key in parameters}
 
 
 def signature_of(datasets: list[dict], outputs: bool = True):
@@ -55,7 +65,7 @@ def _schema(description: dict | None):
     columns = description["schema"]
     names = [str(column.get("name")) for column in columns]
     dtypes = {str(column.get("dtype")) for column in columns}
-    if names == [f"x{index}" for index in range(len(names))] and len(dtypes) == 1:  # an array
+    if _generated(names) and len(dtypes) == 1:  # an array: one dtype, no column names of the user's
         import numpy
 
         dtype = dtypes.pop()
@@ -68,6 +78,17 @@ def _schema(description: dict | None):
     from autotrack.stores.mlflow import _mlflow_type
 
     return Schema([ColSpec(_mlflow_type(column.get("dtype")), str(column.get("name"))) for column in columns])
+
+
+def _generated(names: list[str]) -> bool:
+    """Whether column names are the ones a library makes up for an array's columns (x0, x1 ...;
+    Column_0 ...; f0 ...): one prefix, then 0, 1, 2 in order."""
+    matches = [_NUMBERED.match(name) for name in names]
+    return bool(names) and all(matches) and len({m.group(1) for m in matches}) == 1 and \
+        [int(m.group(2)) for m in matches] == list(range(len(names)))
+
+
+_NUMBERED = re.compile(r"^(\D*?)(\d+)$")
 
 
 # -- the Model Registry -----------------------------------------------------------------------------
