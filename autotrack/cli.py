@@ -132,6 +132,9 @@ def _parser() -> argparse.ArgumentParser:
     from autotrack.registry import cli as registry_cli
 
     registry_cli.add_commands(commands, _store_flag, _with_reader)
+    from autotrack.reproduce import cli as reproduce_cli
+
+    reproduce_cli.add_commands(commands, _store_flag, _with_reader)
 
     plugins = commands.add_parser("plugins", help="list plugins and their state")
     plugins.add_argument("--json", action="store_true", help="machine-readable output")

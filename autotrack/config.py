@@ -49,6 +49,9 @@ FIELDS: dict[str, Field] = {field.name: field for field in (
           "with credentials masked: `password = ***`, URL credentials, known token formats), `verbatim`, "
           "or `off` (not kept)", choices=("redacted", "verbatim", "off")),
     Field("git_diff_max_bytes", "int", 1_000_000, "larger uncommitted diffs are cut"),
+    Field("source_snapshot", "choice", "redacted", "the script and the user's own modules kept with each "
+          "run for `autotrack reproduce`: `redacted` (credentials masked, as in the git diff), "
+          "`verbatim`, or `off`", choices=("redacted", "verbatim", "off")),
     Field("max_artifact_mb", "number", 1024.0, "larger model artifacts are skipped with a warning"),
     Field("plugin_autoload", "bool", True, "load third-party plugins from the `autotrack` entry points"),
     Field("backends", "names", ("local",), "where runs go: the local store (always), and backends "
@@ -109,6 +112,7 @@ class Settings:
     exit_timeout: float
     git_diff: str
     git_diff_max_bytes: int
+    source_snapshot: str
     max_artifact_mb: float
     plugin_autoload: bool
     notify_url: str | None

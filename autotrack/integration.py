@@ -12,8 +12,11 @@ from typing import Any, Callable, Iterable
 # transform add latency to the model's run; score adds a metric to it; metric is a function of
 # (truth, predictions) that, given what a tracked model predicted, adds its value to that model's
 # run; scorer is a callable object of (model, X, y) whose value, for a tracked model, is a metric
-# of its run named `<metric_name(scorer)>.<the variable of X>`.
-KINDS = ("fit", "evaluate", "predict", "transform", "score", "metric", "scorer")
+# of its run named `<metric_name(scorer)>.<the variable of X>`; read is a function that reads a
+# data file whose path `data_arguments` names as `path`: the file is noted for the runs that
+# follow in the process (capture/data_files.py), so that `autotrack reproduce --check` can tell
+# whether it still holds what the run read.
+KINDS = ("fit", "evaluate", "predict", "transform", "score", "metric", "scorer", "read")
 
 
 def default_model(instance: Any, args: tuple, kwargs: dict) -> Any:

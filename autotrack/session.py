@@ -63,6 +63,9 @@ class Session:
         self._last_fit_end = 0.0  # time.monotonic() when the latest one ended
         self.preprocessing = None  # preprocessing.PreprocessingOutputs, made with the first such fit
         self.serving = None  # serving.recorder.ServingRecorder, made when a framework is imported
+        from autotrack.capture.data_files import DataFiles
+
+        self.data_files = DataFiles()  # the data files the user's code read (capture/data_files.py)
         self._last_run: contextvars.ContextVar[Run | None] = contextvars.ContextVar(
             "autotrack_last_run", default=None)
         self._lock = threading.RLock()

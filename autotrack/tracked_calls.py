@@ -89,6 +89,8 @@ def make_wrapper(session: Session, target: Target, integration: Integration):
         return _metric_wrapper(target)
     if kind == "scorer":
         return _scorer_wrapper(session, target)
+    if kind == "read":
+        return _read_wrapper(session, target)
     return _predict_wrapper(session, target)
 
 
@@ -263,6 +265,25 @@ def _predict_wrapper(session: Session, target: Target):
         return result
 
     return tracked_predict
+
+
+def _read_wrapper(session: Session, target: Target):
+    """A data file read by the user's code (not inside a tracked call): its path is noted."""
+    noting = guard("noting a data file read")
+
+    @hide_from_tracebacks
+    def tracked_read(wrapped, instance, args, kwargs):
+        result = wrapped(*args, **kwargs)
+        if _current.get() is None and session.tracks_fits():
+            try:
+                path = target.data_arguments(args, kwargs).get("path")
+                if isinstance(path, (str, os.PathLike)):
+                    session.data_files.note(path)
+            except Exception as exc:
+                noting.handle(exc)
+        return result
+
+    return tracked_read
 
 
 def _served(serving, target, wrapped, instance, args, kwargs, method: str):
