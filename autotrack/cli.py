@@ -529,6 +529,10 @@ def _print_run(run: dict) -> None:
                 ["git", f"{git.get('commit', '')[:12]} {git.get('branch') or ''}"
                         f"{' (dirty)' if git.get('dirty') else ''}" if git else "not a git repository"]]
     print_table(["context", ""], env_rows, title="context")
+    from autotrack.capture.manifest import manifest_lines
+
+    print_table(["captured", ""], [list(row) for row in manifest_lines(context.get("capture"))],
+                title="what autotrack captured")
     if run["artifacts"]:
         print_table(["artifact", "bytes", "path"],
                      [[a["name"], str(a["bytes"]), a["path"]] for a in run["artifacts"]], title="artifacts")

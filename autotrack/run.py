@@ -140,6 +140,10 @@ class Run:
     def set_timings(self, timings: dict) -> None:
         self._put(("merge", self.id, "timings", timings))
 
+    def set_context(self, sections: dict) -> None:
+        """Sections merged into the run's context (`{"capture": {...}}`)."""
+        self._put(("merge", self.id, "context", sections))
+
     def set_importances(self, importances: dict) -> None:
         self._put(("merge", self.id, "importances", importances))
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import collections
 import os
 import threading
 
 _strict = os.environ.get("AUTOTRACK_STRICT", "").strip().lower() in ("1", "true", "yes", "on")
 _reported: set[str] = set()
 _lock = threading.Lock()
+# Tracking errors swallowed in this process, by where they happened.
+error_counts: collections.Counter = collections.Counter()
 
 
 def _new_lock_after_fork() -> None:
@@ -65,6 +68,7 @@ class guard:
 def report(where: str, exc: BaseException) -> None:
     """Log a tracking error once per place, so a failing hook in a loop does not flood the log."""
     with _lock:
+        error_counts[where] += 1  # every one: each run's capture manifest says how many, and where
         first = where not in _reported
         _reported.add(where)
     if first:

@@ -48,6 +48,9 @@ class Session:
         self._import_hooks = PostImportHooks()
         self._patches: list[Patch] = []
         self._integration_versions: dict[str, bool] = {}
+        # What each integration did in this process, for the runs' capture manifest
+        # (capture/manifest.py): its framework's version, tracked or skipped and why, targets patched.
+        self.integration_states: dict[str, dict] = {}
         self._stores: list | None = None
         self._export_backends: tuple[str, ...] | None = None
         self._exporter = None  # export.BackgroundExporter, started with the first exported run
@@ -181,6 +184,7 @@ class Session:
                 patch.restore()
             self._patches.clear()
             self._integration_versions.clear()
+            self.integration_states.clear()
         if self._writer is not None:
             self.flush(self.settings.exit_timeout if self.settings else None)
 
@@ -210,6 +214,9 @@ class Session:
         patch = patch_attribute(target.owner, target.attribute, make_wrapper(self, target, integration))
         if patch is not None:
             self._patches.append(patch)
+            state = self.integration_states.get(integration.name)
+            if state is not None:
+                state["patched"] = state.get("patched", 0) + 1
 
     def _version_supported(self, integration: Integration, module) -> bool:
         known = self._integration_versions.get(integration.name)
@@ -219,10 +226,14 @@ class Session:
 
             version = framework_version(integration, module)
             known = version is None or version_supported(version, integration.supported)
+            state = {"framework": integration.distribution, "version": version, "state": "tracked"}
             if not known:
                 logger().warning("autotrack: %s %s is outside the supported range %s; not tracking it",
                                  integration.distribution, version, integration.supported)
+                state.update(state="skipped", why=f"{integration.distribution} {version} is outside the "
+                                                  f"supported range {integration.supported}")
             self._integration_versions[integration.name] = known
+            self.integration_states[integration.name] = state
         return known
 
     # -- runs -----------------------------------------------------------------------------------

@@ -544,3 +544,31 @@ def test_prepare_call_adds_a_callback_for_the_call_only_and_evaluate_joins_the_m
     assert len(failed["history"]["fake.loss"]) == 3
     # The cleanups ran after each call, the failing one included.
     assert (tmp_path / "finished.log").read_text().split().count("cleanup") == 2
+
+
+def test_the_capture_manifest_says_what_was_skipped_disabled_and_swallowed(cli, run_script, store, tmp_path,
+                                                                           fake_site):
+    # fakefw out of range (skipped), lightgbm disabled, and a tracking error swallowed (strict off):
+    # the run of the scikit-learn model says all three.
+    env = _env(tmp_path, fake_site, FAKE_SUPPORTED=">=3,<4", AUTOTRACK_DISABLE="lightgbm", AUTOTRACK_STRICT="0")
+    run_script("import fakefw, autotrack\n"
+               "from sklearn.linear_model import LogisticRegression\n"
+               "with autotrack.start_run(name='by hand') as run:\n"
+               "    autotrack.log_params({'x': 1})\n"
+               "LogisticRegression().fit([[0.0], [1.0]], [0, 1])\n"
+               "from autotrack.safety import report\n"
+               "with autotrack.start_run(name='with an error'):\n"
+               "    report('a test hook', ValueError('boom'))\n", env=env)
+    runs = {run["name"]: cli("show", run["id"], "--json", env=env) for run in _stored_runs(cli, store, env)}
+    capture = runs["LogisticRegression"]["context"]["capture"]
+    assert capture["integrations"]["fakefw"] == {
+        "framework": "fakefw", "version": "2.1.0", "state": "skipped",
+        "why": "fakefw 2.1.0 is outside the supported range >=3,<4"}
+    sklearn = capture["integrations"]["sklearn"]
+    assert sklearn["state"] == "tracked" and sklearn["patched"] > 10 and sklearn["version"]
+    assert capture["integrations"]["xgboost"]["state"] == "not imported"
+    assert capture["plugins_off"]["lightgbm"] == "disabled: in the disable list"
+    assert capture["tracking_errors"] == {}
+    assert runs["with an error"]["context"]["capture"]["tracking_errors"] == {"a test hook": 1}
+    shown = cli("show", runs["LogisticRegression"]["id"], env=env).stdout
+    assert "fakefw: fakefw 2.1.0 is outside the supported range" in shown and "lightgbm (disabled" in shown

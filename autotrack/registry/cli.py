@@ -47,6 +47,15 @@ def add_commands(commands, outer_store_flag, handler_of) -> None:
     store_flag(unalias)
     unalias.add_argument("name")
     unalias.add_argument("alias")
+    audit = commands.add_parser(
+        "audit", help="a model's audit (model card): who, when, where, data, code, params, packages, "
+                      "metrics, comparisons, serving, what was not captured",
+        description="MODEL: a registered model (churn@champion, churn/2, churn), a run id, or a model file.")
+    outer_store_flag(audit)
+    audit.add_argument("model", help="churn@champion, churn/2, a run id, or a model file's path")
+    audit.add_argument("--json", action="store_true", help="machine-readable output")
+    audit.set_defaults(handler=handler_of(cmd_audit))
+
     for parser, command in ((models, cmd_list), (listing, cmd_list), (register, cmd_register),
                             (alias, cmd_alias), (unalias, cmd_unalias)):
         parser.set_defaults(handler=handler_of(command))
@@ -171,6 +180,62 @@ def cmd_unalias(reader, args, print_json) -> int:
         version = registry.remove_alias(args.name, args.alias)
     _mirror(reader)
     print(f"removed {args.name}@{args.alias} (was v{version})")
+    return 0
+
+
+# -- audit ----------------------------------------------------------------------------------------
+def cmd_audit(reader, args, print_json) -> int:
+    from autotrack.capture.manifest import manifest_lines
+    from autotrack.registry.audit import audit
+    from autotrack.terminal import long_time, print_table
+
+    card = audit(reader, args.model)
+    if args.json:
+        print_json(card)
+        return 0
+    model, trained, code = card["model"], card["trained"], card["code"]
+    print(f"audit of {model['ref']}: run {model['run_id'][:8]} \"{model['name']}\" ({model['found_by']})")
+    rows = [("model class", model["class"]), ("status", model["status"]),
+            ("trained by", f"{trained['user'] or '?'} on {trained['host'] or '?'}"),
+            ("when", f"{long_time(trained['started'])} to {long_time(trained['ended'])}"),
+            ("script", trained["script"]), ("command", " ".join(trained["argv"] or [])), ("in", trained["cwd"]),
+            ("experiment", trained["experiment"])]
+    print_table(["", ""], [[k, str(v)] for k, v in rows if v], title="who, when, where")
+    commit = f"{code['commit'][:12]} {code['branch'] or ''}{' (dirty)' if code['dirty'] else ''}" if code["commit"] \
+        else "not a git repository"
+    print_table(["", ""], [["git", commit], ["diff kept", "yes" if code["diff_kept"] else "no"],
+                           ["source snapshot", f"{len(code['snapshot'])} files ({code['snapshot_mode']})"
+                            if code["snapshot"] else "none"]], title="code")
+    if card["data"]:
+        print_table(["role", "rows", "columns", "fingerprint", "schema"],
+                    [[d["role"], str(d["rows"] or ""), str(d["columns"] or ""), d["fingerprint"] or "", d["schema"] or ""]
+                     for d in card["data"]], title="data")
+    for entry in card["data_files"]:
+        print(f"  data file {entry['path']} ({entry['bytes']:,} bytes, {entry['digest'][:20]})")
+    if card["params"]:
+        print_table(["param", "value"], [[k, str(v)] for k, v in card["params"].items()], title="params")
+    if card["metrics"]:
+        print_table(["metric", "goal", "value"], [[k, v["goal"] or "", _number(v["value"])]
+                                                  for k, v in card["metrics"].items()], title="metrics")
+    compared = card["compared_with"]
+    text = f"{compared['runs']} runs in {compared['scope']}"
+    if "rank" in compared:
+        text += f"; ranked {compared['rank']} of {compared['ranked']} by {compared['metric']} ({compared['goal']})"
+    print(f"compared with: {text}")
+    for entry in card["registry"]:
+        aliases = f" [{', '.join(entry['aliases'])}]" if entry["aliases"] else ""
+        print(f"registry: {entry['version']}{aliases}, registered {entry['registered'][:16]} by {entry['by']}")
+        for event in entry["events"]:
+            detail = event.get("detail") or {}
+            extra = f" ({detail['metric']} {_number(detail['value'])} vs {_number(detail['replaced_value'])}" \
+                    f"{', forced' if detail.get('forced') else ''})" if "metric" in detail else ""
+            print(f"    {event['time'][:16]} {event['action']} {event['alias'] or ''} by {event['user']}{extra}")
+    serving = card["serving"]
+    print(f"served: {serving['calls']:,} calls, {serving['rows']:,} rows on {', '.join(serving['hosts'])}, "
+          f"{serving['first'][:16]} to {serving['last'][:16]}" if serving else "served: never (no serving records)")
+    packages = card["packages"]
+    print(f"packages: {', '.join(f'{k} {v}' for k, v in sorted(packages.items()))}" if packages else "packages: none recorded")
+    print_table(["captured", ""], [list(row) for row in manifest_lines(card["capture"])], title="what autotrack captured")
     return 0
 
 

@@ -9,6 +9,7 @@ from autotrack.compare import metric_goal
 from autotrack.curves import downsample, group_curves, role, split_key
 from autotrack.report.charts import curve_chart, importance_chart
 from autotrack.report.document import Facts, Note, Section, Table
+from autotrack.report.model_card import model_card_section
 from autotrack.report.production import production_section
 from autotrack.terminal import duration, flat, number, text
 
@@ -55,6 +56,7 @@ def run_sections(run: dict, reader, anchor: str) -> list[Section]:
         _summary(run, anchor), _params(run, anchor), _metrics(run, anchor), _curves(run, anchor),
         _importances(run, anchor), _timings(run, anchor), _datasets(run, anchor),
         _environment(run, anchor), _children(run, reader, anchor), production_section(run, reader, anchor),
+        model_card_section(run, reader, anchor),
     ]
     return [section for section in sections if section is not None]
 
