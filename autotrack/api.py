@@ -206,8 +206,16 @@ def load_model(ref: str, store: str | None = None):
     return load(ref, store)
 
 
+def shadow(ref: str, of: str | None = None) -> None:
+    """Run the registered model `ref` (`"churn@challenger"`) in shadow of `of` (default: its
+    name's champion) on this process's served traffic: recorded and compared, never returned."""
+    from autotrack.serving.shadow import shadow as start
+
+    start(ref, of)
+
+
 __all__ = [
     "enable", "disable", "start_run", "end_run", "active_run", "log_params", "log_metrics",
     "log_metric", "set_tags", "log_artifact", "flush", "runs", "get_run", "log_labels",
-    "load_model",
+    "load_model", "shadow",
 ]

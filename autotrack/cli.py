@@ -91,7 +91,10 @@ def _parser() -> argparse.ArgumentParser:
         description="Side by side: the params that differ (equal ones folded away), metrics with the "
                     "best value marked, timings, dataset fingerprints and code version.")
     _store_flag(compare)
-    compare.add_argument("run_ids", nargs="*", metavar="RUN", help="run ids or unique prefixes")
+    compare.add_argument("run_ids", nargs="*", metavar="RUN",
+                         help="run ids or unique prefixes, or registered models (churn@champion, churn/2)")
+    compare.add_argument("--serving", action="store_true",
+                         help="compare on the served traffic: agreement, predictions, latency, realised metrics")
     compare.add_argument("--experiment", "-e", help="with --best: the experiment to choose runs from")
     compare.add_argument("--best", metavar="METRIC", help="compare the runs best at this metric")
     compare.add_argument("--top", "-n", type=int, default=5, help="with --best: how many runs (default 5)")

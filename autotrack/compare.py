@@ -171,11 +171,16 @@ def command(args, reader) -> int:
     from autotrack.stores.reader import RunNotFound
     from autotrack.terminal import print_json
 
+    from autotrack.registry.loading import resolve_model
+    from autotrack.registry.models import RegistryError
+
     run_ids = _chosen_ids(args, reader)
+    if getattr(args, "serving", False):
+        return _compare_serving(args, reader, run_ids)
     try:
-        full_ids = list(dict.fromkeys(reader.resolve_id(run_id) for run_id in run_ids))
+        full_ids = list(dict.fromkeys(resolve_model(reader, run_id)[0] for run_id in run_ids))
         runs = [reader.get_run(run_id) for run_id in full_ids]
-    except RunNotFound as exc:
+    except (RunNotFound, RegistryError) as exc:
         raise UserError(str(exc)) from None
     if len(runs) < 2:
         raise UserError("compare needs at least 2 different runs: autotrack compare RUN RUN [...]")
@@ -186,6 +191,24 @@ def command(args, reader) -> int:
     from autotrack.compare_view import print_comparison
 
     print_comparison(comparison, show_equal=args.all, best=args.best, goal=args.goal)
+    return 0
+
+
+def _compare_serving(args, reader, refs: list[str]) -> int:
+    from autotrack.registry.models import RegistryError
+    from autotrack.serving.champion import compare_serving, print_serving_comparison
+    from autotrack.terminal import print_json
+
+    if len(refs) < 2:
+        raise UserError("compare --serving needs 2 models: autotrack compare churn@champion churn@challenger --serving")
+    try:
+        result = compare_serving(reader, refs)
+    except RegistryError as exc:
+        raise UserError(str(exc)) from None
+    if args.json:
+        print_json(result)
+    else:
+        print_serving_comparison(result)
     return 0
 
 

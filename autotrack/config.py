@@ -77,6 +77,8 @@ FIELDS: dict[str, Field] = {field.name: field for field in (
           "(Bonferroni)"),
     Field("drift_min_effect", "number", 0.1, "the smallest change flagged as drift: normalised "
           "Wasserstein distance (numbers) or Jensen-Shannon distance (categories)"),
+    Field("shadow", "names", (), "registered models that predict in shadow of their name's champion on the "
+          "served traffic (`churn@challenger`): recorded and compared, never returned"),
     Field("realised_alerts", "names", (), "conditions on a served model's realised metrics that raise "
           "a `serving_realised` alert, e.g. `accuracy<0.8,rmse>12,score.*<0.7`"),
     Field("metric_goals", "goals", (), "the goal of metrics autotrack cannot know: `name=max`, "
@@ -126,6 +128,7 @@ class Settings:
     serving_id_column: str | None
     drift_alpha: float
     drift_min_effect: float
+    shadow: tuple[str, ...]
     realised_alerts: tuple[str, ...]
 
     def __init__(self, **values):

@@ -84,7 +84,7 @@ _NOWHERE = _ServedMetrics(None)  # metrics of a model whose calls are not record
 
 class _ServedModel:
     __slots__ = ("ref", "held", "model_class", "ignored", "metrics", "queue", "queued_rows", "overflow", "overflow_calls",
-                 "overflow_rows", "errors", "fingerprint",
+                 "overflow_rows", "errors", "fingerprint", "shadow_stats",
                  "window", "reference", "monitor", "windows_closed", "__weakref__")
 
     def __init__(self, ref, model_class: str):
@@ -103,6 +103,7 @@ class _ServedModel:
         self.reference = None  # (run id, run name, experiment, reference profiles), read once
         self.monitor = None  # the monitoring run exported to MLflow (serving/monitor.py)
         self.windows_closed = 0
+        self.shadow_stats = None  # a shadow model's agreement with its primary (serving/shadow.py)
 
 
 class ServingRecorder:
@@ -116,6 +117,12 @@ class ServingRecorder:
         self._closed = False
         self._gone: list[_ServedModel] = []
         self._retired: list[_ServedModel] = []  # collected models replaced in `models` before their last pass
+        from autotrack.serving.shadow import Shadows
+
+        self.shadows = Shadows()  # challengers predicting on the same traffic (serving/shadow.py)
+        # The `shadow` setting's models are loaded on the thread's first pass; the calls queued
+        # before it are shadowed too (so their data is copied as for a shadow already loaded).
+        self._shadows_set = not session.settings.shadow
         if hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=self._after_fork)
 
@@ -132,6 +139,10 @@ class ServingRecorder:
         if len(served.queue) < MAX_QUEUED_CALLS and served.queued_rows < MAX_QUEUED_ROWS:
             rows = _rows(data) if data is not None else 0
             served.queued_rows += rows
+            if (self.shadows or not self._shadows_set) and data is not None and id(instance) not in self.shadows.models:
+                from autotrack.serving.shadow import kept_copy
+
+                data = kept_copy(data)  # a shadow predicts on it later: the caller may reuse its array
             served.queue.append((method, data, result, seconds, rows))
         else:  # counted; timed while there is room for the timings
             served.overflow_calls += 1
@@ -163,6 +174,10 @@ class ServingRecorder:
 
         served = _ServedModel(ref, f"{type(instance).__module__}.{type(instance).__qualname__}")
         served.ignored = _in_worker_process()
+        if key in self.shadows.models:
+            from autotrack.serving.shadow import Agreement
+
+            served.shadow_stats = Agreement()
         if not served.ignored:
             served.held = instance
         with self._lock:
@@ -199,6 +214,13 @@ class ServingRecorder:
                 report_background("recording served predictions", exc)
 
     def process(self, final: bool) -> None:
+        if not self._shadows_set:
+            self._shadows_set = True
+            from autotrack.serving.shadow import shadow
+
+            for ref in self.session.settings.shadow:
+                with guard(f"starting the shadow {ref}"):
+                    shadow(ref)
         with self._lock:
             models = list(self.models.items())
             retired, self._retired = self._retired, []
@@ -254,6 +276,8 @@ class ServingRecorder:
             fingerprint = model_fingerprint(self.session.plugins.hook, model) if model is not None else None
             served.fingerprint = fingerprint or f"unknown-{uuid.uuid4().hex[:16]}"
             served.held = None
+        if self.shadows and calls:
+            self._shadow(served, calls)
         window = self._window(served)
         for key, value, _when in metrics:  # the last value of each in the window
             window.metrics[key] = value
@@ -274,6 +298,15 @@ class ServingRecorder:
                 window, chunk, rows = self._window(served), [], 0
         if chunk:
             self._profile_calls(served, window, chunk, settings)
+
+    def _shadow(self, served: _ServedModel, calls: list) -> None:
+        """The shadows of this model predict on what it was given (serving/shadow.py)."""
+        from autotrack.serving.shadow import run_shadows
+
+        shadows = self.shadows.of(served.fingerprint, served.ref())
+        for method, data, result, _seconds, _rows_of in calls if shadows else ():
+            if data is not None and method in ("predict", "predict_proba"):
+                run_shadows(self, shadows, method, data, result)
 
     @staticmethod
     def _window(served: _ServedModel) -> _Window:

@@ -29,6 +29,7 @@ def window_record(window, served, host: str, pid: int) -> dict:
         "inputs": window.inputs.to_dict(),
         "predictions": {method: builder.to_dict() for method, builder in window.predictions.items()},
         "sample": window.sample, "ids_kept": len(window.ids), "metrics": window.metrics,
+        **({"mode": "shadow", "shadow": served.shadow_stats.take()} if served.shadow_stats is not None else {}),
     }
 
 
