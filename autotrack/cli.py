@@ -135,6 +135,9 @@ def _parser() -> argparse.ArgumentParser:
     from autotrack.registry import cli as registry_cli
 
     registry_cli.add_commands(commands, _store_flag, _with_reader)
+    from autotrack.registry import backtest
+
+    backtest.add_commands(commands, _store_flag, _with_reader)
     from autotrack.reproduce import cli as reproduce_cli
 
     reproduce_cli.add_commands(commands, _store_flag, _with_reader)

@@ -171,6 +171,16 @@ def autotrack_model_loader(name: str, model_class: str | None) -> Callable[[str]
 
 
 @hookspec(firstresult=True)
+def autotrack_predict(model: Any, data: Any) -> Any | None:
+    """Called by autotrack's own commands that score a stored model on a user's data
+    (`autotrack backtest`), never in a training process. `data` is a DataFrame of the columns the
+    model was trained on. Return the model's predictions (an array; class probabilities as 2-D)
+    when `model.predict(data)` would not give them (an XGBoost Booster wants a DMatrix, a torch
+    module a tensor), else None. First answer wins.
+    """
+
+
+@hookspec(firstresult=True)
 def autotrack_mlflow_flavor(model: Any) -> dict | None:
     """Called by the MLflow backend, in a process that is not the user's (`autotrack sync`, the
     registry's commands), for a model `autotrack_model_loader` loaded. Return

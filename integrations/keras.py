@@ -421,3 +421,15 @@ def autotrack_model_loader(name, model_class):
 @hookimpl(tryfirst=True)  # a Keras model is also a torch Module
 def autotrack_mlflow_flavor(model):
     return {"flavor": "keras", "packages": ["keras"]} if _is_keras_model(model) else None
+
+
+@hookimpl
+def autotrack_predict(model, data):
+    """Without Keras's progress bar; a single sigmoid output read as the probability of class 1."""
+    if not _is_keras_model(model):
+        return None
+    import numpy
+
+    values = numpy.asarray(data, dtype="float32")
+    predictions = numpy.asarray(model.predict(values, verbose=0))
+    return predictions[:, 0] if predictions.ndim == 2 and predictions.shape[1] == 1 else predictions

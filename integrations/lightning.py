@@ -277,3 +277,21 @@ def autotrack_mlflow_flavor(model):
         return {"flavor": "pytorch", "packages": ["torch", PACKAGES[package][1]],
                 "options": {"serialization_format": "pickle"}}
     return None
+
+
+@hookimpl
+def autotrack_predict(model, data):
+    """The module's forward pass on the data as a float tensor, in eval mode, without gradients."""
+    if not any(_is_module(model, package) for package in PACKAGES):
+        return None
+    import numpy
+    import torch
+
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            output = model(torch.as_tensor(numpy.asarray(data, dtype="float32")))
+    finally:
+        model.train(was_training)
+    return output.detach().cpu().numpy()

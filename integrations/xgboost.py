@@ -478,3 +478,13 @@ def autotrack_mlflow_flavor(model):
     if type(model).__module__.split(".")[0] == "xgboost":
         return {"flavor": "xgboost", "packages": ["xgboost"]}
     return None
+
+
+@hookimpl
+def autotrack_predict(model, data):
+    """A Booster predicts on a DMatrix (an estimator takes the DataFrame itself)."""
+    if type(model).__name__ != "Booster" or type(model).__module__.split(".")[0] != "xgboost":
+        return None
+    import xgboost
+
+    return model.predict(xgboost.DMatrix(data))

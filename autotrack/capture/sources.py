@@ -73,7 +73,9 @@ class SourceSnapshot:
     def current(self, mode: str, script: str) -> tuple[dict, str] | None:
         # The script itself by its path: Python removes `__main__.__file__` once it has run, and
         # the context of the last runs may be collected after that.
-        paths = sorted({*user_source_files(), os.path.realpath(script)})
+        script = os.path.realpath(script)
+        mine = () if script.startswith(_excluded_folders()) else (script,)  # `python -m autotrack ...`
+        paths = sorted({*user_source_files(), *mine})
         stamps = []
         for path in paths:
             try:
