@@ -53,6 +53,7 @@ bench: browser
 	$(BENCH_VENV)/bin/python benchmarks/suites.py
 	$(BENCH_VENV)/bin/python benchmarks/faults.py
 	$(BENCH_VENV)/bin/python benchmarks/serving.py
+	$(BENCH_VENV)/bin/python benchmarks/registry.py
 
 # The fault campaign alone (kill -9, forks, a locked store, a full disk): ~10 minutes.
 faults: install

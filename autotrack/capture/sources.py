@@ -6,6 +6,7 @@ credentials masked, as in the git diff), `verbatim`, or `off`."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -33,6 +34,7 @@ def project_root(script: str | None) -> str:
         folder = parent
 
 
+@functools.lru_cache(maxsize=1)
 def _excluded_folders() -> tuple[str, ...]:
     import autotrack
 
@@ -44,22 +46,45 @@ def _excluded_folders() -> tuple[str, ...]:
         path = sysconfig.get_paths().get(key)
         if path:
             folders.add(path)
-    return tuple(os.path.realpath(folder) + os.sep for folder in folders)
+    # As written and as resolved: a module's path is judged as written first (no system call).
+    return tuple({os.path.abspath(folder) + os.sep for folder in folders} |
+                 {os.path.realpath(folder) + os.sep for folder in folders})
+
+
+# Module file -> its real path when it is the user's own, else None: each module's file is judged
+# once (resolving every path, ~30 us each, took 50 ms for the 1,600 modules of a scikit-learn
+# script; judged as written first, 4 ms), and the list is made again only when modules were
+# imported since (runs come by the hundred).
+_judged: dict[str, str | None] = {}
+_listed: tuple[int, list[str]] = (-1, [])
+
+
+def _if_mine(path: str) -> str | None:
+    excluded = _excluded_folders()
+    for candidate in (os.path.abspath(path), None):
+        candidate = candidate or os.path.realpath(path)  # resolved only for what looks like the user's
+        if candidate.startswith(excluded) or "site-packages" in candidate or "dist-packages" in candidate:
+            return None
+    return os.path.realpath(path)
 
 
 def user_source_files() -> list[str]:
     """The `.py` files of the modules imported so far that are the user's own."""
-    excluded = _excluded_folders()
+    global _listed
+    count = len(sys.modules)
+    if _listed[0] == count:
+        return _listed[1]
     files = set()
     for module in list(sys.modules.values()):
         path = getattr(module, "__file__", None)
         if not isinstance(path, str) or not path.endswith(".py"):
             continue
-        real = os.path.realpath(path)
-        if real.startswith(excluded) or "site-packages" in real or "dist-packages" in real:
-            continue
-        files.add(real)
-    return sorted(files)
+        if path not in _judged:
+            _judged[path] = _if_mine(path)
+        if _judged[path]:
+            files.add(_judged[path])
+    _listed = (count, sorted(files))
+    return _listed[1]
 
 
 class SourceSnapshot:
