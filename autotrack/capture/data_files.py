@@ -28,10 +28,16 @@ class DataFiles:
         self._lock = threading.Lock()
 
     def note(self, path) -> None:
-        absolute = os.path.abspath(os.fspath(path))
+        path = os.fspath(path)
+        if isinstance(path, bytes) or "://" in path:  # a URL (s3://, https://): not a file here
+            return
+        absolute = os.path.abspath(path)
         if absolute in self._files or len(self._files) >= MAX_FILES:
             return
-        status = os.stat(absolute)
+        try:
+            status = os.stat(absolute)
+        except OSError:  # read through something else (a glob, a folder of shards): not noted
+            return
         self._files[absolute] = (status.st_size, status.st_mtime_ns)
 
     def described(self) -> list[dict]:
