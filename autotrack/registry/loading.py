@@ -62,9 +62,8 @@ def resolve_model(reader, ref: str) -> tuple[str, str | None, Any]:
 
     try:
         return reader.resolve_id(ref), None, None
-    except RunNotFound:
-        raise RegistryError(f"{ref!r} is neither a registered model (name@alias, name/version, name) "
-                            f"nor a run id in {reader.directory}") from None
+    except RunNotFound as exc:
+        raise RunNotFound(f"{exc} (nor is it a registered model: name@alias, name/version or name)") from None
 
 
 def load_model(ref: str, store: str | None = None) -> Any:
