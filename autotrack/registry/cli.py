@@ -31,6 +31,7 @@ def add_commands(commands, outer_store_flag, handler_of) -> None:
     register.add_argument("name", help="the model's name (churn)")
     register.add_argument("--description", "-d", help="what this version is")
     register.add_argument("--alias", help="also point this alias at the new version")
+    register.add_argument("--force", action="store_true", help="alias it even when its validation metric is worse")
     register.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
 
     alias = actions.add_parser("alias", help="point ALIAS of NAME at VERSION (moving it from another)")
@@ -122,7 +123,12 @@ def cmd_register(reader, args, print_json) -> int:
     with Registry(str(reader.directory), writable=True) as registry:
         version, created = registry.register(run_id, args.name, artifact, fingerprint, args.description)
         if args.alias:
-            registry.set_alias(args.name, args.alias, version.version)
+            try:
+                checked_alias(reader, registry, args.name, version.version, args.alias, args.force, None,
+                              quiet=args.json)
+            except NeedsForce as exc:
+                _mirror(reader)
+                raise NeedsForce(f"registered {version.ref}, not aliased: {exc}") from None
     status = _run_status(reader, run_id)
     mirrored = _mirror(reader)
     if args.json:
@@ -138,33 +144,10 @@ def cmd_register(reader, args, print_json) -> int:
 
 
 def cmd_alias(reader, args, print_json) -> int:
-    from autotrack.registry.key_metric import is_worse, shared_metric
-
     with Registry(str(reader.directory), writable=True) as registry:
-        candidate = registry.resolve(f"{args.name}/{args.version}")
-        holder_version = registry.aliases(args.name).get(args.alias)
-        detail: dict = {}
-        if holder_version is not None and holder_version != args.version:
-            holder = registry.resolve(f"{args.name}/{holder_version}")
-            runs = reader.summaries([candidate.run_id, holder.run_id])
-            mine, theirs = runs.get(candidate.run_id), runs.get(holder.run_id)
-            key = shared_metric(mine, theirs, args.metric) if mine and theirs else None
-            if args.metric and key is None:
-                raise RegistryError(f"--metric {args.metric}: not recorded by both v{args.version} and v{holder_version}")
-            if key is not None:
-                detail = {"metric": key, "value": mine["metrics"][key], "replaced_value": theirs["metrics"][key]}
-                if is_worse(mine, theirs, key):
-                    text = (f"{args.name}/{args.version} has {key} {_number(mine['metrics'][key])}, worse than "
-                            f"{args.name}@{args.alias} (v{holder_version}): {_number(theirs['metrics'][key])} "
-                            f"(goal: {mine['goals'].get(key)})")
-                    if not args.force:
-                        raise NeedsForce(text + "; repeat with --force to alias it anyway")
-                    print(f"warning: {text}; aliased because of --force", file=sys.stderr)
-                    detail["forced"] = True
-            elif not args.json:
-                print(f"note: v{args.version} and v{holder_version} share no validation metric: not compared",
-                      file=sys.stderr)
-        before = registry.set_alias(args.name, args.alias, args.version, detail)
+        registry.resolve(f"{args.name}/{args.version}")
+        before, detail = checked_alias(reader, registry, args.name, args.version, args.alias, args.force,
+                                       args.metric, quiet=args.json)
     mirrored = _mirror(reader)
     if args.json:
         print_json({"name": args.name, "alias": args.alias, "version": args.version, "replaced": before,
@@ -173,6 +156,37 @@ def cmd_alias(reader, args, print_json) -> int:
     moved = f" (was v{before})" if before not in (None, args.version) else ""
     print(f"{args.name}@{args.alias} \u2192 v{args.version}{moved}")
     return 0
+
+
+def checked_alias(reader, registry, name: str, version: int, alias: str, force: bool, metric: str | None,
+                  quiet: bool = False) -> tuple[int | None, dict]:
+    """Point `alias` at `version`, unless the version it points at now is better by a validation
+    metric both runs recorded (NeedsForce, unless `force`); (the version replaced, what was compared)."""
+    from autotrack.registry.key_metric import is_worse, shared_metric
+
+    holder_version = registry.aliases(name).get(alias)
+    detail: dict = {}
+    if holder_version is not None and holder_version != version:
+        candidate, holder = registry.resolve(f"{name}/{version}"), registry.resolve(f"{name}/{holder_version}")
+        runs = reader.summaries([candidate.run_id, holder.run_id])
+        mine, theirs = runs.get(candidate.run_id), runs.get(holder.run_id)
+        key = shared_metric(mine, theirs, metric) if mine and theirs else None
+        if metric and key is None:
+            raise RegistryError(f"--metric {metric}: not recorded by both v{version} and v{holder_version}")
+        if key is not None:
+            detail = {"metric": key, "value": mine["metrics"][key], "replaced_value": theirs["metrics"][key]}
+            if is_worse(mine, theirs, key):
+                text = (f"{name}/{version} has {key} {_number(mine['metrics'][key])}, worse than "
+                        f"{name}@{alias} (v{holder_version}): {_number(theirs['metrics'][key])} "
+                        f"(goal: {mine['goals'].get(key)})")
+                if not force:
+                    raise NeedsForce(text + "; repeat with --force to alias it anyway")
+                print(f"warning: {text}; aliased because of --force", file=sys.stderr)
+                detail["forced"] = True
+        elif not quiet:
+            print(f"note: v{version} and v{holder_version} share no validation metric: not compared",
+                  file=sys.stderr)
+    return registry.set_alias(name, alias, version, detail), detail
 
 
 def cmd_unalias(reader, args, print_json) -> int:

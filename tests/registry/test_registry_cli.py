@@ -95,6 +95,17 @@ def test_aliasing_a_worse_version_asks_for_force(two_runs, cli):
     assert cli("models", "--json")[0]["aliases"] == {}
 
 
+def test_registering_with_a_worse_alias_registers_but_asks_for_force(two_runs, cli):
+    cli("models", "register", two_runs["better"], "churn", "--alias", "champion")
+    refused = cli("models", "register", two_runs["worse"], "churn", "--alias", "champion", check=False)
+    assert refused.returncode == 1 and "registered churn/2, not aliased" in refused.stderr
+    assert "worse than churn@champion (v1)" in refused.stderr
+    listing = cli("models", "--json")[0]
+    assert listing["aliases"] == {"champion": 1} and len(listing["versions"]) == 2
+    cli("models", "register", two_runs["worse"], "churn", "--alias", "champion", "--force")
+    assert cli("models", "--json")[0]["aliases"] == {"champion": 2}
+
+
 def test_registering_a_run_twice_keeps_one_version(two_runs, cli):
     cli("models", "register", two_runs["better"], "churn")
     again = cli("models", "register", two_runs["better"], "churn")
