@@ -134,7 +134,10 @@ def _mlflow_load(folder: Path, store: Path, trained: str, repeats: int) -> float
         model = pickle.load(handle)
     mlflow.set_tracking_uri(f"sqlite:///{folder / 'mlflow.db'}")
     mlflow.set_registry_uri(f"sqlite:///{folder / 'mlflow.db'}")
-    with mlflow.start_run():
+    # Its artifacts in the benchmark's folder: MLflow's default is ./mlruns where it is started.
+    experiment = mlflow.MlflowClient().create_experiment("registry-benchmark",
+                                                         artifact_location=(folder / "mlartifacts").as_uri())
+    with mlflow.start_run(experiment_id=experiment):
         info = mlflow.sklearn.log_model(model, name="model", registered_model_name="churn")
     mlflow.MlflowClient().set_registered_model_alias("churn", "champion", "1")
     assert info is not None
