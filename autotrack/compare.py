@@ -168,11 +168,10 @@ def _compare_code(runs: list[dict]) -> dict:
 
 def command(args, reader) -> int:
     """`autotrack compare`: resolve the runs asked for, then print their comparison."""
-    from autotrack.stores.reader import RunNotFound
-    from autotrack.terminal import print_json
-
     from autotrack.registry.loading import resolve_model
     from autotrack.registry.models import RegistryError
+    from autotrack.stores.reader import RunNotFound
+    from autotrack.terminal import print_json
 
     run_ids = _chosen_ids(args, reader)
     if getattr(args, "serving", False):

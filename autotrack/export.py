@@ -191,17 +191,13 @@ class Exporter:
 
     def set_state_value(self, run_id: str, backend: str, key: str, value) -> None:
         """One key of the run's export state (a model logged to it), changed in one transaction."""
-        conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        from autotrack.stores.local import write_transaction
+
+        with write_transaction(self._conn) as conn:
             state, _ = self._state(run_id, backend)
             state[key] = value
             conn.execute("UPDATE exports SET state = ? WHERE run_id = ? AND backend = ?",
                          (json.dumps(state, default=str), run_id, backend))
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
 
     def exported_runs(self, backend: str) -> list[str]:
         return [run_id for (run_id,) in self._conn.execute(

@@ -69,6 +69,14 @@ def _head_info(cwd: str, env: dict[str, str]) -> tuple[str, str, str | None]:
     return root, commit, (None if branch == "HEAD" else branch)
 
 
+def head_commit(path: str) -> str | None:
+    """The commit checked out in the work tree holding `path`; None outside one (or without git)."""
+    try:
+        return _head_info(path, _git_env())[1]
+    except _GitUnavailable:
+        return None
+
+
 def _status_entries(root: str, env: dict[str, str]) -> tuple[bool, list[str]]:
     """Return (has tracked changes, untracked names) from `git status --porcelain`."""
     result = _run_git(

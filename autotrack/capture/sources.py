@@ -124,7 +124,7 @@ class SourceSnapshot:
         files: dict[str, str] = {}
         outside, left_out, redacted, total = [], 0, 0, 0
         for path, size, mtime in stamps:
-            if not (path + os.sep).startswith(root + os.sep) and not path.startswith(root + os.sep):
+            if not path.startswith(root + os.sep):
                 outside.append(path)
                 continue
             if len(files) >= MAX_FILES or total + size > MAX_BYTES:

@@ -5,7 +5,6 @@ where and since when it served, and what autotrack did not capture. For a regist
 
 from __future__ import annotations
 
-import hashlib
 import os
 
 from autotrack.registry.models import Registry, RegistryError
@@ -19,7 +18,7 @@ def audit(reader, ref: str) -> dict:
     else:
         from autotrack.registry.loading import resolve_model
 
-        run_id, _, version = resolve_model(reader, ref)
+        run_id, version = resolve_model(reader, ref)
         how = f"registered as {version.ref}" if version is not None else "run id"
     run = reader.get_run(run_id)
     context = run.get("context") or {}
@@ -53,18 +52,19 @@ def audit(reader, ref: str) -> dict:
 def run_of_file(reader, path: str) -> tuple[str, str]:
     """The run whose model a file holds: an exact copy of a run's model artifact, else a model the
     file loads as whose fingerprint (what it learned) matches a run's."""
+    from autotrack.capture.data_files import file_digest
+    from autotrack.serving.queries import reference_for
+
     size = os.path.getsize(path)
-    digest = _sha256(path)
+    digest = file_digest(path)
     for run_id, stored in reader.fetch("SELECT run_id, path FROM artifacts WHERE bytes = ?", (size,)):
         full = reader.directory / stored
-        if full.is_file() and _sha256(str(full)) == digest:
+        if full.is_file() and file_digest(str(full)) == digest:
             return run_id, "the file is a copy of the run's saved model"
     fingerprint = _fingerprint_of_file(path)
-    if fingerprint is not None:
-        found = reader.fetch("SELECT run_id FROM model_references WHERE fingerprint = ? ORDER BY created DESC",
-                             (fingerprint,)) if _has_table(reader, "model_references") else []
-        if found:
-            return found[0][0], f"the model in the file has the run's fingerprint {fingerprint}"
+    found = reference_for(reader, fingerprint)  # the newest run with it
+    if found is not None:
+        return found["run_id"], f"the model in the file has the run's fingerprint {fingerprint}"
     raise RegistryError(f"{path}: no run in {reader.directory} made this model (neither a copy of a saved "
                         f"model nor a model with the same learned state)")
 
@@ -93,18 +93,6 @@ def _joblib_load(path: str):
     import joblib
 
     return joblib.load(path)
-
-
-def _sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _has_table(reader, table: str) -> bool:
-    return bool(reader.fetch("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)))
 
 
 def _schema_text(dataset: dict) -> str | None:
@@ -154,7 +142,7 @@ def registry_history(reader, run_id: str) -> list[dict]:
 def serving_history(reader, run_id: str) -> dict | None:
     from autotrack.serving.queries import models_of_run, served_models
 
-    models = set(models_of_run(reader, run_id)) if _has_table(reader, "serving_windows") else set()
+    models = set(models_of_run(reader, run_id))
     served = [model for model in served_models(reader) if model["model"] in models] if models else []
     if not served:
         return None

@@ -45,7 +45,7 @@ def backtest(reader, ref: str, path: str, target: str, by: str | None = None,
 
     from autotrack.registry.loading import load_model, plugin_hook, resolve_model
 
-    run_id, version_ref, _ = resolve_model(reader, ref)
+    run_id, version = resolve_model(reader, ref)
     trained = reader.get_run(run_id)
     frame = read_table(path)
     if target not in frame.columns:
@@ -68,8 +68,8 @@ def backtest(reader, ref: str, path: str, target: str, by: str | None = None,
     if periods is not None:
         for period in sorted(periods.unique()):
             mask = (periods == period).to_numpy()
-            per_period[period] = {"rows": int(mask.sum()), **score(task, y[mask], _rows(predictions, mask), model)}
-    result = {"model": ref, "version": version_ref, "trained_run": run_id, "data": os.path.abspath(path),
+            per_period[period] = {"rows": int(mask.sum()), **score(task, y[mask], predictions[mask], model)}
+    result = {"model": ref, "version": version.ref if version is not None else None, "trained_run": run_id, "data": os.path.abspath(path),
               "target": target, "task": task, "rows": len(frame), "metrics": overall, "periods": per_period}
     result["run_id"] = _record(reader, result, X, trained)
     return result
@@ -97,23 +97,21 @@ def features(frame, trained: dict, target: str, time_column: str | None):
 
 def predict(hook, model, X):
     answer = hook.autotrack_predict(model=model, data=X)
-    if answer is not None:
-        return answer
-    import numpy
-
-    try:
-        return numpy.asarray(model.predict(X))
-    except Exception:  # a model trained on an array (no column names)
-        return numpy.asarray(model.predict(X.to_numpy()))
+    return answer if answer is not None else _on_frame_or_array(model.predict, X)
 
 
 def predict_proba(model, X):
+    return _on_frame_or_array(model.predict_proba, X)
+
+
+def _on_frame_or_array(method, X):
+    """`method(X)` as an array; on X's values for a model trained on an array (no column names)."""
     import numpy
 
     try:
-        return numpy.asarray(model.predict_proba(X))
-    except Exception:  # a model trained on an array (no column names)
-        return numpy.asarray(model.predict_proba(X.to_numpy()))
+        return numpy.asarray(method(X))
+    except Exception:
+        return numpy.asarray(method(X.to_numpy()))
 
 
 def _classes(trained: dict, y) -> bool:
@@ -125,10 +123,6 @@ def _classes(trained: dict, y) -> bool:
     if target.get("kind"):
         return False
     return y.dtype.kind in "bOU" or (y.dtype.kind in "iu" and y.nunique() <= 20)
-
-
-def _rows(predictions, mask):
-    return predictions[mask]
 
 
 def score(task: str, y, predictions, model) -> dict:

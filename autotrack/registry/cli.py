@@ -114,12 +114,12 @@ def _number(value) -> str:
 # -- register / alias -----------------------------------------------------------------------------
 def cmd_register(reader, args, print_json) -> int:
     from autotrack.registry.loading import model_artifact
+    from autotrack.serving.queries import fingerprint_of_run
 
     run_id = reader.resolve_id(args.run_id)
     check_name(args.name)
     artifact, _, _ = model_artifact(reader, run_id)
-    fingerprint = next(iter(reader.fetch("SELECT fingerprint FROM model_references WHERE run_id = ?", (run_id,))),
-                       (None,))[0] if _has_table(reader, "model_references") else None
+    fingerprint = fingerprint_of_run(reader, run_id)
     with Registry(str(reader.directory), writable=True) as registry:
         version, created = registry.register(run_id, args.name, artifact, fingerprint, args.description)
         if args.alias:
@@ -255,10 +255,6 @@ def cmd_audit(reader, args, print_json) -> int:
 
 def _run_status(reader, run_id: str) -> str:
     return reader.summaries([run_id])[run_id]["status"]
-
-
-def _has_table(reader, table: str) -> bool:
-    return bool(reader.fetch("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)))
 
 
 def _mirror(reader) -> dict:

@@ -47,21 +47,21 @@ def model_class_of(reader, run_id: str) -> str | None:
     return row[0][0] if row else None
 
 
-def resolve_model(reader, ref: str) -> tuple[str, str | None, Any]:
-    """(run id, registered version's `name/version` or None, the version) for a reference: a
-    registered `name@alias`, `name/version` or `name`, or else a run id (or a unique prefix)."""
+def resolve_model(reader, ref: str) -> tuple[str, Any]:
+    """(run id, the registered ModelVersion or None) for a reference: a registered `name@alias`,
+    `name/version` or `name`, or else a run id (or a unique prefix)."""
     name, version, alias = parse_ref(ref)
     registry = Registry(str(reader.directory))
     try:
         if alias is not None or version is not None or name in registry.names():
             found = registry.resolve(ref)
-            return found.run_id, found.ref, found
+            return found.run_id, found
     finally:
         registry.close()
     from autotrack.stores.reader import RunNotFound
 
     try:
-        return reader.resolve_id(ref), None, None
+        return reader.resolve_id(ref), None
     except RunNotFound as exc:
         raise RunNotFound(f"{exc} (nor is it a registered model: name@alias, name/version or name)") from None
 
@@ -74,7 +74,7 @@ def load_model(ref: str, store: str | None = None) -> Any:
 
     reader = _reader(store)
     try:
-        run_id, _, version = resolve_model(reader, ref)
+        run_id, version = resolve_model(reader, ref)
         if version is not None:
             model_class = model_class_of(reader, run_id)
             loader = plugin_hook().autotrack_model_loader(name=version.artifact, model_class=model_class)

@@ -9,7 +9,7 @@ import socket
 import time
 from dataclasses import dataclass
 
-from autotrack.stores.local import StoreError, connect, store_dir
+from autotrack.stores.local import StoreError, connect, store_dir, write_transaction
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 LATEST = "latest"  # `churn` and `churn@latest`: the newest version
@@ -227,7 +227,7 @@ class Registry:
     def _transaction(self):
         if not self.writable:
             raise StoreError("the registry was opened read-only")
-        return _Transaction(self._conn)
+        return write_transaction(self._conn)
 
     @staticmethod
     def _event(conn, name, version, action, alias, detail) -> None:
@@ -235,19 +235,6 @@ class Registry:
                      " VALUES (?, ?, ?, ?, ?, ?, ?)",
                      (time.time(), name, version, action, alias, _user(),
                       json.dumps(detail) if detail else None))
-
-
-class _Transaction:
-    def __init__(self, conn):
-        self.conn = conn
-
-    def __enter__(self):
-        self.conn.execute("BEGIN IMMEDIATE")
-        return self.conn
-
-    def __exit__(self, exc_type, *exc):
-        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
-        return False
 
 
 def _user() -> str | None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import difflib
 import json
 import os
-import subprocess
 import sys
 from importlib import metadata
 
@@ -79,12 +78,10 @@ def _commit_check(context: dict) -> dict:
     commit = git.get("commit")
     if not commit:
         return {"verdict": "not a git repository"}
+    from autotrack.capture.git import head_commit
+
     root = (context.get("sources") or {}).get("root") or context.get("cwd") or os.getcwd()
-    try:
-        now = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
-                             timeout=5, stdin=subprocess.DEVNULL).stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        now = None
+    now = head_commit(root) if os.path.isdir(root) else None
     verdict = "same commit" if now == commit else "commit differs" if now else "repository gone"
     return {"verdict": verdict, "run": commit, "now": now, "dirty_at_run": bool(git.get("dirty"))}
 

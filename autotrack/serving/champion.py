@@ -8,36 +8,33 @@ from __future__ import annotations
 import json
 
 from autotrack.serving.profile import merge_profiles, summarise_column
-from autotrack.serving.queries import _rows, realised_metrics, windows
+from autotrack.serving.queries import _rows, fingerprint_of_run, realised_metrics, windows
 
 
 def compare_serving(reader, refs: list[str]) -> dict:
     from autotrack.registry.loading import resolve_model
     from autotrack.registry.models import RegistryError
 
-    models = []
+    models, found = [], {}
     for ref in refs:
-        run_id, version_ref, version = resolve_model(reader, ref)
-        fingerprint = (version.fingerprint if version is not None else None) or _fingerprint_of(reader, run_id)
+        run_id, version = resolve_model(reader, ref)
+        fingerprint = (version.fingerprint if version is not None else None) or fingerprint_of_run(reader, run_id)
         if fingerprint is None:
             raise RegistryError(f"{ref}: its run {run_id[:8]} has no model fingerprint (its training reference "
                                 f"was not recorded), so its serving records cannot be found")
-        models.append({"ref": ref, "version": version_ref, "run_id": run_id, "fingerprint": fingerprint,
-                       **served_summary(reader, fingerprint)})
+        found[ref] = windows(reader, fingerprint)
+        models.append({"ref": ref, "version": version.ref if version is not None else None, "run_id": run_id, "fingerprint": fingerprint,
+                       **served_summary(reader, fingerprint, found[ref])})
     pairs = []
     for index, first in enumerate(models):
         for second in models[index + 1:]:
-            pairs.append({"models": [first["ref"], second["ref"]], **agreement(reader, first, second)})
+            pairs.append({"models": [first["ref"], second["ref"]],
+                          **agreement(reader, (first, found[first["ref"]]), (second, found[second["ref"]]))})
     return {"models": models, "agreement": pairs}
 
 
-def _fingerprint_of(reader, run_id: str) -> str | None:
-    rows = _rows(reader, "SELECT fingerprint FROM model_references WHERE run_id = ?", (run_id,))
-    return rows[0][0] if rows else None
-
-
-def served_summary(reader, fingerprint: str) -> dict:
-    found = windows(reader, fingerprint)
+def served_summary(reader, fingerprint: str, found: list[dict]) -> dict:
+    """What the model with this fingerprint served, from its windows (`found`)."""
     if not found:
         return {"served": False}
     latency = merge_profiles([w.get("latency_profile") for w in found])
@@ -74,13 +71,13 @@ def _pooled(per_window: list[dict]) -> dict | None:
     return pooled
 
 
-def agreement(reader, first: dict, second: dict) -> dict:
+def agreement(reader, first: tuple[dict, list], second: tuple[dict, list]) -> dict:
     """How often two models' predictions agree: from a shadow's windows (it predicted on every
-    call of its primary), else from predictions both kept under the same row ids."""
-    for shadow, primary in ((second, first), (first, second)):
-        stats = [json.loads(body).get("shadow") or {} for (body,) in _rows(
-            reader, "SELECT body FROM serving_windows WHERE model = ?", (shadow["fingerprint"],))]
-        stats = [s for s in stats if s.get("rows")]
+    call of its primary), else from predictions both kept under the same row ids. Each model is
+    given with its windows."""
+    (first, first_windows), (second, second_windows) = first, second
+    for found in (second_windows, first_windows):
+        stats = [window["shadow"] for window in found if (window.get("shadow") or {}).get("rows")]
         if stats:
             rows = sum(s["rows"] for s in stats)
             return {"rows": rows, "rate": sum(s["agree"] for s in stats) / rows, "source": "shadow",

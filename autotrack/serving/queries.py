@@ -38,6 +38,12 @@ def reference_for(reader, fingerprint: str | None) -> dict | None:
     return {"run_id": run_id, "run_name": name, "experiment": experiment, "profiles": json.loads(profiles)}
 
 
+def fingerprint_of_run(reader, run_id: str) -> str | None:
+    """The fingerprint of the model `run_id` fitted (its training reference), or None."""
+    rows = _rows(reader, "SELECT fingerprint FROM model_references WHERE run_id = ?", (run_id,))
+    return rows[0][0] if rows else None
+
+
 def reference_of_run(reader, run_id: str) -> dict | None:
     rows = _rows(reader, "SELECT fingerprint, profiles FROM model_references WHERE run_id = ?", (run_id,))
     if not rows:
@@ -206,5 +212,5 @@ def profile_summary(profile: dict | None) -> dict:
     return {name: summarise_column(column) for name, column in profile.get("columns", {}).items()}
 
 
-__all__ = ["reference_for", "reference_of_run", "windows", "served_models", "drift_report",
+__all__ = ["reference_for", "reference_of_run", "fingerprint_of_run", "windows", "served_models", "drift_report",
            "realised_metrics", "profile_summary", "models_of_run"]

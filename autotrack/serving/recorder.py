@@ -84,7 +84,7 @@ _NOWHERE = _ServedMetrics(None)  # metrics of a model whose calls are not record
 
 class _ServedModel:
     __slots__ = ("ref", "held", "model_class", "ignored", "metrics", "queue", "queued_rows", "overflow", "overflow_calls",
-                 "overflow_rows", "errors", "fingerprint", "shadow_stats",
+                 "overflow_rows", "errors", "fingerprint", "shadow_stats", "shadowed",
                  "window", "reference", "monitor", "windows_closed", "__weakref__")
 
     def __init__(self, ref, model_class: str):
@@ -104,6 +104,7 @@ class _ServedModel:
         self.monitor = None  # the monitoring run exported to MLflow (serving/monitor.py)
         self.windows_closed = 0
         self.shadow_stats = None  # a shadow model's agreement with its primary (serving/shadow.py)
+        self.shadowed = None  # whether a shadow watches it: None until its fingerprint is known
 
 
 class ServingRecorder:
@@ -123,6 +124,7 @@ class ServingRecorder:
         # The `shadow` setting's models are loaded on the thread's first pass; the calls queued
         # before it are shadowed too (so their data is copied as for a shadow already loaded).
         self._shadows_set = not session.settings.shadow
+        self.shadowing = not self._shadows_set  # a plain flag: read on every predict call
         if hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=self._after_fork)
 
@@ -139,7 +141,7 @@ class ServingRecorder:
         if len(served.queue) < MAX_QUEUED_CALLS and served.queued_rows < MAX_QUEUED_ROWS:
             rows = _rows(data) if data is not None else 0
             served.queued_rows += rows
-            if (self.shadows or not self._shadows_set) and data is not None and id(instance) not in self.shadows.models:
+            if self.shadowing and data is not None and served.shadowed is not False and served.shadow_stats is None:
                 from autotrack.serving.shadow import kept_copy
 
                 data = kept_copy(data)  # a shadow predicts on it later: the caller may reuse its array
@@ -188,6 +190,12 @@ class ServingRecorder:
             if not served.ignored and (self._thread is None or not self._thread.is_alive()):
                 self._start()
         return served
+
+    def add_shadow(self, shadow) -> None:
+        self.shadows.add(shadow)
+        self.shadowing = True
+        for served in list(self.models.values()):
+            served.shadowed = None  # a model served so far may be this shadow's primary
 
     def _start(self) -> None:
         _import_what_the_thread_needs()
@@ -276,7 +284,7 @@ class ServingRecorder:
             fingerprint = model_fingerprint(self.session.plugins.hook, model) if model is not None else None
             served.fingerprint = fingerprint or f"unknown-{uuid.uuid4().hex[:16]}"
             served.held = None
-        if self.shadows and calls:
+        if self.shadowing and calls:
             self._shadow(served, calls)
         window = self._window(served)
         for key, value, _when in metrics:  # the last value of each in the window
@@ -304,7 +312,10 @@ class ServingRecorder:
         from autotrack.serving.shadow import run_shadows
 
         shadows = self.shadows.of(served.fingerprint, served.ref())
-        for method, data, result, _seconds, _rows_of in calls if shadows else ():
+        served.shadowed = bool(shadows)  # its later calls' data is copied only if so
+        if not shadows:
+            return
+        for method, data, result, _seconds, _rows_of in calls:
             if data is not None and method in ("predict", "predict_proba"):
                 run_shadows(self, shadows, method, data, result)
 

@@ -18,8 +18,6 @@ class Shadow:
 
     def __init__(self, model, ref: str, primary: str | None, primary_ref: str):
         self.model, self.ref, self.primary, self.primary_ref = model, ref, primary, primary_ref
-        self.fingerprint: str | None = None  # the challenger's, taken on the serving thread
-        self.errors = 0
 
 
 class Shadows:
@@ -34,9 +32,6 @@ class Shadows:
         with self._lock:
             self._by_primary.setdefault(shadow.primary, []).append(shadow)
             self.models.add(id(shadow.model))
-
-    def __bool__(self) -> bool:
-        return bool(self._by_primary)
 
     def of(self, fingerprint: str | None, instance) -> list[Shadow]:
         if id(instance) in self.models:
@@ -69,7 +64,6 @@ def run_shadows(recorder, shadows: list[Shadow], method: str, data, primary_resu
         try:
             result = predict(data)
         except Exception:  # the challenger's own failure: counted on its record, never raised
-            shadow.errors += 1
             recorder.observe_error(shadow.model)
             continue
         elapsed = time.perf_counter() - started
@@ -129,22 +123,20 @@ def shadow(ref: str, of: str | None = None) -> None:
     primary_ref = of or f"{name}@champion"
     with Registry(settings.dir) as registry:
         primary = registry.resolve(primary_ref)
-    fingerprint = primary.fingerprint or _fingerprint_of_run(settings.dir, primary.run_id)
+    fingerprint = primary.fingerprint
+    if fingerprint is None:  # registered before its training reference was written
+        from autotrack.serving.queries import fingerprint_of_run
+        from autotrack.stores.reader import StoreReader
+
+        reader = StoreReader(settings.dir)
+        try:
+            fingerprint = fingerprint_of_run(reader, primary.run_id)
+        finally:
+            reader.close()
     model = load_model(ref)  # imports its framework: the serving recorder is made then
     if SESSION.serving is None:
         raise RuntimeError("autotrack.shadow needs serving records on (the setting serving is off)")
-    SESSION.serving.shadows.add(Shadow(model, ref, fingerprint, primary_ref))
-
-
-def _fingerprint_of_run(directory: str, run_id: str) -> str | None:
-    from autotrack.stores.reader import StoreReader
-
-    reader = StoreReader(directory)
-    try:
-        rows = reader.fetch("SELECT fingerprint FROM model_references WHERE run_id = ?", (run_id,))
-    finally:
-        reader.close()
-    return rows[0][0] if rows else None
+    SESSION.serving.add_shadow(Shadow(model, ref, fingerprint, primary_ref))
 
 
 __all__ = ["shadow", "Shadows", "Shadow", "Agreement", "run_shadows", "kept_copy"]

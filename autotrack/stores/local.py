@@ -224,6 +224,19 @@ def _run_statements(conn: sqlite3.Connection, script: str) -> None:
             conn.execute(statement)
 
 
+@contextlib.contextmanager
+def write_transaction(conn: sqlite3.Connection):
+    """One write transaction, the write lock taken at its start: committed, or rolled back on any
+    exception (which goes on)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
 def _create_private(directory: Path, db_path: Path) -> None:
     new_dir = not directory.exists()
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -337,16 +350,8 @@ class LocalStore(ServingTables, Store):
         self._series[(run_id, key)] = series_id
         return series_id
 
-    @contextlib.contextmanager
     def _transaction(self):
-        conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        return write_transaction(self.conn)
 
     @staticmethod
     def _write_run_start(conn, run_id, fields):
