@@ -20,6 +20,7 @@ from autotrack.api import (
     log_metrics,
     log_params,
     runs,
+    search_runs,
     set_tags,
     shadow,
     start_run,
@@ -43,6 +44,7 @@ def __getattr__(name):
 
 __all__ = [
     "enable", "disable", "start_run", "end_run", "active_run", "log_params", "log_metrics",
-    "log_metric", "set_tags", "log_artifact", "log_labels", "load_model", "shadow", "flush", "runs", "get_run", "hookimpl",
+    "log_metric", "set_tags", "log_artifact", "log_labels", "load_model", "shadow", "flush", "runs", "search_runs", "get_run",
+    "hookimpl",
     "Integration", "Target", "__version__",
 ]

@@ -192,6 +192,22 @@ def runs(experiment: str | None = None, store: str | None = None, limit: int | N
     return _reader(store).runs(experiment=experiment, limit=limit)
 
 
+def search_runs(where: str | None = None, experiment: str | list[str] | None = None,
+                order_by: list[str] | str | None = None, max_results: int | None = None,
+                store: str | None = None):
+    """The runs a query matches (docs/query.md: `"metrics.auc > 0.9 and params.max_depth in (3, 5)"`)
+    as a pandas DataFrame: one row a run, one column per run field, `params.NAME`, `metrics.NAME`
+    (latest value), `best.NAME` (best by its goal), `tags.NAME` and `timings.NAME`; newest first
+    unless `order_by` (`["metrics.auc desc"]`)."""
+    from autotrack.query.search import search_runs as search
+
+    reader = _reader(store)
+    try:
+        return search(reader, where, experiment, order_by, max_results)
+    finally:
+        reader.close()
+
+
 def get_run(run_id: str, store: str | None = None) -> dict:
     """Everything recorded for one run; `run_id` may be a unique prefix."""
     return _reader(store).get_run(run_id)
@@ -217,5 +233,5 @@ def shadow(ref: str, of: str | None = None) -> None:
 __all__ = [
     "enable", "disable", "start_run", "end_run", "active_run", "log_params", "log_metrics",
     "log_metric", "set_tags", "log_artifact", "flush", "runs", "get_run", "log_labels",
-    "load_model", "shadow",
+    "load_model", "shadow", "search_runs",
 ]

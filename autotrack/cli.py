@@ -58,11 +58,15 @@ def _parser() -> argparse.ArgumentParser:
     _store_flag(runs)
     runs.add_argument("--experiment", "-e", help="only this experiment")
     runs.add_argument("--limit", "-n", type=int, default=50, help="at most this many (0: all)")
+    runs.add_argument("--where", "-w", metavar="QUERY",
+                      help="only runs that match, e.g. \"metrics.auc > 0.9 and params.max_depth in (3, 5)\" "
+                           "(docs/query.md)")
     runs.add_argument("--sort", "-s", metavar="KEY",
-                      help="order by started (default, newest first), name, status, duration, a metric "
-                           "(best first, by its goal) or param.NAME; prefix - to reverse")
-    runs.add_argument("--columns", "-c", metavar="METRICS",
-                      help="the metric columns to show, comma-separated (default: the most common that fit)")
+                      help="order by started (default, newest first), name, status, duration, metrics.NAME "
+                           "(best first, by its goal), params.NAME or tags.NAME; prefix - to reverse")
+    runs.add_argument("--columns", "-c", metavar="COLUMNS",
+                      help="the columns to show, comma-separated: metrics.NAME (or a metric's bare name), "
+                           "params.NAME, tags.NAME (default: the most common metrics that fit)")
     runs.add_argument("--all", "-a", action="store_true",
                       help="every run: all children of a search, and preprocessing fitted on its own "
                            "(by default a parent shows its latest 3 children and preprocessing is folded "
@@ -245,22 +249,18 @@ def _with_reader(command):
 
 
 def _cmd_runs(args) -> int:
-    from autotrack.stores.reader import UNLISTED_SOURCES
+    from autotrack.query.listing import Column
 
     reader = _reader(args)
     if args.limit < 0:
         raise UserError("--limit must be 0 (all) or more")
-    columns = [key.strip() for key in (args.columns or "").split(",") if key.strip()]
+    columns = [Column.parse(key) for key in (args.columns or "").split(",") if key.strip()]
     folded: dict[str, int] | None = None  # set when children are folded (no --all)
     unlisted = 0
-    if args.sort or columns:
-        runs = reader.runs(experiment=args.experiment, limit=None)
-        if not (args.all or args.json):
-            runs = [run for run in runs if run["source"] not in UNLISTED_SOURCES]
-        if args.sort:
-            runs = _sorted_runs(runs, args.sort)
-        total = len(runs)
-        runs = runs[:args.limit] if args.limit else runs
+    ordered = False  # the runs come parents first, each followed by its children
+    if args.where or args.sort or columns:
+        runs, total, folded, unlisted = _queried_runs(reader, args, columns)
+        ordered = True
     elif args.all or args.json:
         runs = reader.runs(experiment=args.experiment, limit=args.limit or None)
         total = reader.count_runs(experiment=args.experiment) if args.limit and len(runs) == args.limit else len(runs)
@@ -270,13 +270,44 @@ def _cmd_runs(args) -> int:
         print_json(runs)
         return 0
     if not runs:
-        print("no runs yet" + (f" in experiment {args.experiment!r}" if args.experiment else ""))
+        print("no runs" + (" match" if args.where else " yet")
+              + (f" in experiment {args.experiment!r}" if args.experiment else ""))
         return 0
-    missing = [key for key in columns if not any(key in run["metrics"] for run in runs)]
+    missing = [column for column in columns if not any(column.value(run) is not None for run in runs)]
     if missing:
-        raise UserError(f"--columns: no run listed has metric {missing[0]!r}")
-    _print_runs_table(runs, total, columns, flat_order=bool(args.sort), folded=folded, unlisted=unlisted)
+        raise UserError(f"--columns: no run listed has {missing[0].kind} {missing[0].key!r}")
+    _print_runs_table(runs, total, columns, ordered=ordered, folded=folded, unlisted=unlisted)
     return 0
+
+
+def _queried_runs(reader, args, columns) -> tuple[list[dict], int, dict[str, int] | None, int]:
+    """`runs --where/--sort/--columns`: every run that matches, sorted; top-level ones limited, each
+    followed by its children (the latest 3 unless --all). Returns (runs, top-level total, folded, unlisted)."""
+    from autotrack.query import QueryError
+    from autotrack.query.listing import Column, ListingError, fold, needs, sort_runs
+    from autotrack.stores.reader import UNLISTED_SOURCES
+
+    try:
+        runs = reader.runs(experiment=args.experiment, where=args.where)
+    except QueryError as exc:
+        raise UserError(f"--where: {exc}") from None
+    every = args.all or args.json
+    unlisted = 0
+    if not every:
+        kept = [run for run in runs if run["source"] not in UNLISTED_SOURCES]
+        unlisted, runs = len(runs) - len(kept), kept
+    kinds = needs([*columns, *([Column.parse(args.sort.lstrip("-"))] if args.sort else [])])
+    if "param" in kinds:
+        reader.attach_params(runs)
+    if "tag" in kinds:
+        reader.attach_tags(runs)
+    if args.sort:
+        try:
+            runs = sort_runs(runs, args.sort)
+        except ListingError as exc:
+            raise UserError(str(exc)) from None
+    listed, total, folded = fold(runs, args.limit, every_child=every, children_shown=FOLDED_CHILDREN)
+    return listed, total, (None if every else folded), unlisted
 
 
 FOLDED_CHILDREN = 3  # children shown under a parent by `autotrack runs`; --all shows every one
@@ -303,37 +334,6 @@ def _folded_runs(reader, experiment: str | None, limit: int) -> tuple[list[dict]
     return runs, total, folded, unlisted - shown_children
 
 
-_SORT_FIELDS = {"started": "start_time", "start": "start_time", "name": "name", "status": "status",
-                "duration": "duration_s", "experiment": "experiment"}
-
-
-def _sorted_runs(runs: list[dict], key: str) -> list[dict]:
-    """Runs ordered by a field, a metric (best first by its goal, runs without it last) or a param."""
-    from autotrack.compare import metric_goal
-
-    reverse = key.startswith("-")
-    key = key.lstrip("-")
-    if key in _SORT_FIELDS:
-        field = _SORT_FIELDS[key]
-        present = [run for run in runs if run.get(field) is not None]
-        # newest first, longest first: what people look for; names and statuses A to Z
-        descending = field in ("start_time", "duration_s")
-        ordered = sorted(present, key=lambda run: run[field], reverse=descending != reverse)
-        return ordered + [run for run in runs if run.get(field) is None]
-    if key.startswith("param."):
-        raise UserError("--sort by a param needs the runs' params, which `runs` does not read: use "
-                        "`autotrack compare --best METRIC` or sort by a metric")
-    key = key.removeprefix("metric.")
-    present = [run for run in runs if isinstance(run["metrics"].get(key), (int, float))]
-    if not present:
-        raise UserError(f"--sort {key!r}: no run has a field or metric of that name (fields: "
-                        f"{', '.join(sorted(set(_SORT_FIELDS) - {'start'}))})")
-    goal = metric_goal(key, present)
-    descending = goal != "min"
-    ordered = sorted(present, key=lambda run: run["metrics"][key], reverse=descending != reverse)
-    return ordered + [run for run in runs if run not in present]
-
-
 # Widths for `autotrack runs`, chosen so that the table fits 80 columns with one metric column.
 _GAP = 2  # spaces between columns
 _NAME_WIDTH = (10, 20)  # (least, most) at 80 columns; longer names end in an ellipsis
@@ -342,20 +342,22 @@ _METRIC_WIDTH = 14
 _MAX_METRICS = 3
 
 
-def _print_runs_table(runs: list[dict], total: int | None = None, metric_columns: list[str] = (),
-                      flat_order: bool = False, folded: dict[str, int] | None = None, unlisted: int = 0) -> None:
-    """Runs as people read them: children under their parent (unless sorted by something else),
-    ids and statuses never wrapped, the metric columns asked for or as many as there is room for.
-    Times are local, as everywhere people read them; `--json` gives ISO 8601 in UTC."""
+def _print_runs_table(runs: list[dict], total: int | None = None, chosen: list = (),
+                      ordered: bool = False, folded: dict[str, int] | None = None, unlisted: int = 0) -> None:
+    """Runs as people read them: children under their parent, ids and statuses never wrapped, the
+    columns asked for (query.listing.Column) or as many metric columns as there is room for. `ordered`:
+    the runs already come parents first. Times are local, as everywhere people read them; `--json`
+    gives ISO 8601 in UTC."""
+    from autotrack.query.listing import Column
+
     experiments = {run["experiment"] for run in runs}
-    ordered = [(run, 1 if run["parent_id"] else 0) for run in runs] if flat_order else _parents_first(runs)
+    ordered = _depths(runs) if ordered else _parents_first(runs)
     columns = [("id", 8, 8)]
     if len(experiments) > 1:
         experiment_names = ["experiment", *(run["experiment"] or "" for run in runs)]
         columns.append(("experiment", *_fit(_EXPERIMENT_WIDTH, experiment_names)))
     # Sorted by something else, children are not under their parent: "… " marks them.
-    names = [(("… " if depth else "") if flat_order else _indent(run, depth)) + (run["name"] or "")
-             for run, depth in ordered]
+    names = [_indent(run, depth) + (run["name"] or "") for run, depth in ordered]
     width = terminal_width()
     # A wider terminal shows more of a name (`Pipeline(LogisticRegression) C=1`): what is beyond
     # 80 columns goes to the name first, one metric column keeping its room.
@@ -366,22 +368,22 @@ def _print_runs_table(runs: list[dict], total: int | None = None, metric_columns
     if exported:
         columns.append(("export", *_fit((6, 24), ["export", *(_export_text(run) for run in runs)])))
     used = sum(most for _, _, most in columns) + _GAP * (len(columns) - 1)
-    metric_keys = []
-    for key in metric_columns or _common_metric_keys(runs, _MAX_METRICS):
-        values = [number(run["metrics"].get(key)) for run in runs]
-        most = max(len(key), *map(len, values))
-        most = most if metric_columns else min(_METRIC_WIDTH, most)  # asked for: shown whole
-        if not metric_columns and used + _GAP + most > width:
+    shown = []
+    for column in chosen or [Column("metric", key) for key in _common_metric_keys(runs, _MAX_METRICS)]:
+        values = [_cell(column.value(run)) for run in runs]
+        most = max(len(column.label), *map(len, values))
+        most = most if chosen else min(_METRIC_WIDTH, most)  # asked for: shown whole
+        if not chosen and used + _GAP + most > width:
             break
-        metric_keys.append(key)
-        columns.append((key, min(most, 6), most))
+        shown.append(column)
+        columns.append((column.label, min(most, 6), most))
         used += _GAP + most
     rows = [
         [run["id"][:8], *([run["experiment"] or ""] if len(experiments) > 1 else []), name,
          run["status"] + ("*" if run.get("dropped") else ""), short_time(run["start_time"]),
          duration(run["duration_s"]),
          *([_export_text(run)] if exported else []),
-         *(number(run["metrics"].get(key)) for key in metric_keys)]
+         *(_cell(column.value(run)) for column in shown)]
         for (run, _depth), name in zip(ordered, names)
     ]
     if folded is not None:  # `runs` without --all: "└ … 97 earlier" after a parent's last child shown
@@ -419,6 +421,24 @@ def _export_text(run: dict) -> str:
     """`mlflow ✓`, `mlflow pending`: where each backend stands with this run."""
     return ", ".join(f"{backend} {_EXPORT_MARKS.get(state['status'], state['status'])}"
                      for backend, state in sorted((run.get("exports") or {}).items()))
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return number(value)
+    return text(value)
+
+
+def _depths(runs: list[dict]) -> list[tuple[dict, int]]:
+    """Runs that already come parents first, each with its depth under the listed parents."""
+    depth: dict[str, int] = {}
+    ordered = []
+    for run in runs:
+        depth[run["id"]] = depth[run["parent_id"]] + 1 if run["parent_id"] in depth else 0
+        ordered.append((run, depth[run["id"]]))
+    return ordered
 
 
 def _parents_first(runs: list[dict]) -> list[tuple[dict, int]]:

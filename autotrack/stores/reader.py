@@ -34,6 +34,9 @@ class StoreReader:
     def __init__(self, directory: str, metric_goals: tuple | None = None):
         self.directory = store_dir(directory)
         self._conn = connect(self.directory, create=False)
+        from autotrack.query import install
+
+        install(self._conn)  # the functions queries (`where`) call
         self._metric_goals = metric_goals  # the `metric_goals` setting; read on first need
         self._has_goals: bool | None = None
 
@@ -44,12 +47,15 @@ class StoreReader:
 
         if stored in GOALS:
             return stored, source or "logged"
+        from_setting = goal_from_setting(key, self.metric_goals_setting())
+        return (from_setting, "setting") if from_setting else (guess_goal(key), "name")
+
+    def metric_goals_setting(self) -> tuple:
         if self._metric_goals is None:
             from autotrack.config import load_settings
 
             self._metric_goals = load_settings().metric_goals
-        from_setting = goal_from_setting(key, self._metric_goals)
-        return (from_setting, "setting") if from_setting else (guess_goal(key), "name")
+        return self._metric_goals
 
     def _goal_column(self, column: str = "goal") -> str:
         """`s.goal`, or NULL for a store written before goals were stored (schema version 2),
@@ -69,11 +75,12 @@ class StoreReader:
         return [row[0] for row in self._conn.execute("SELECT DISTINCT experiment FROM runs ORDER BY 1")]
 
     def runs(self, experiment: str | None = None, limit: int | None = None,
-             parent_id: str | None = None, listed: bool = False) -> list[dict]:
+             parent_id: str | None = None, listed: bool = False, where: str | None = None) -> list[dict]:
         """Run summaries, newest first: the show keys without history, datasets and context.
-        `listed`: only what run lists show unfolded, top-level runs other than preprocessing."""
-        where, args = _run_filter(experiment, parent_id, listed)
-        sql = f"SELECT {SUMMARY_COLUMNS} FROM runs"
+        `listed`: only what run lists show unfolded, top-level runs other than preprocessing;
+        `where`: a query (docs/query.md; QueryError when it cannot be read)."""
+        where, args = _run_filter(experiment, parent_id, listed, where, self.metric_goals_setting() if where else ())
+        sql = f"SELECT {SUMMARY_COLUMNS} FROM runs r"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY start_time DESC, rowid DESC"
@@ -122,6 +129,20 @@ class StoreReader:
                 by_id[run_id]["params"][key] = stored_value(value)
         return rows
 
+    def attach_tags(self, rows: list[dict]) -> list[dict]:
+        """Give run summaries their tags."""
+        by_id = {row["id"]: row for row in rows}
+        for row in rows:
+            row["tags"] = {}
+        ids = list(by_id)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            for run_id, key, value in self._conn.execute(
+                    f"SELECT run_id, key, value FROM tags WHERE run_id IN ({','.join('?' * len(chunk))})"
+                    " ORDER BY key", chunk):
+                by_id[run_id]["tags"][key] = value
+        return rows
+
     def summaries(self, run_ids: list[str]) -> dict[str, dict]:
         """{run id: its summary with its latest metrics and their goals} for these full ids."""
         rows: list[dict] = []
@@ -132,9 +153,10 @@ class StoreReader:
         self._attach_latest_metrics(rows)
         return {row["id"]: row for row in rows}
 
-    def count_runs(self, experiment: str | None = None, parent_id: str | None = None, listed: bool = False) -> int:
-        where, args = _run_filter(experiment, parent_id, listed)
-        sql = "SELECT count(*) FROM runs" + (" WHERE " + " AND ".join(where) if where else "")
+    def count_runs(self, experiment: str | None = None, parent_id: str | None = None, listed: bool = False,
+                   where: str | None = None) -> int:
+        where, args = _run_filter(experiment, parent_id, listed, where, self.metric_goals_setting() if where else ())
+        sql = "SELECT count(*) FROM runs r" + (" WHERE " + " AND ".join(where) if where else "")
         return self._conn.execute(sql, args).fetchone()[0]
 
     def resolve_id(self, run_id: str) -> str:
@@ -274,8 +296,15 @@ __all__ = ["StoreReader", "RunNotFound", "StoreError", "SUMMARY_COLUMNS", "run_s
            "stored_value", "LATEST_POINT_ROWID_SQL"]
 
 
-def _run_filter(experiment: str | None, parent_id: str | None, listed: bool) -> tuple[list[str], list]:
+def _run_filter(experiment: str | None, parent_id: str | None, listed: bool, query: str | None = None,
+                metric_goals: tuple | None = None) -> tuple[list[str], list]:
     where, args = [], []
+    if query:
+        from autotrack.query import where_sql
+
+        sql, query_args = where_sql(query, metric_goals or ())
+        where.append(sql)
+        args.extend(query_args)
     if experiment is not None:
         where.append("experiment = ?")
         args.append(experiment)

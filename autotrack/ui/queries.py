@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 
 from autotrack.stores.local import DB_NAME, StoreError
 from autotrack.stores.reader import SUMMARY_COLUMNS, UNLISTED_SOURCES, run_summary, stored_value
-from autotrack.ui.filters import (LATEST_METRIC_SQL, PARAM_SQL, SERIES_LATEST_SQL, Condition,
-                                  FilterError, parse_filter)
+from autotrack.query import QueryError, install, where_sql
+from autotrack.query.sql import LATEST_METRIC_SQL, PARAM_SQL, SERIES_LATEST_SQL
 
 PAGE_SIZE = 100
 DEFAULT_METRIC_COLUMNS = 3
@@ -29,7 +29,7 @@ def open_store(directory: Path) -> sqlite3.Connection:
     uri = path.absolute().as_uri() + "?mode=ro"
     conn = sqlite3.connect(uri, uri=True, timeout=10, check_same_thread=False)
     conn.execute("PRAGMA busy_timeout = 10000")
-    return conn
+    return install(conn)
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,7 @@ class RunsQuery:
     experiment: str | None = None
     status: str | None = None
     filter: str = ""
+    previous: str = ""  # the last filter that could be read: its runs stay listed under an error
     sort: str = "start"
     order: str = "desc"
     page: int = 1
@@ -60,6 +61,7 @@ class RunsQuery:
             experiment=params.get("experiment") or None,
             status=status if status in STATUSES else None,
             filter=(params.get("filter") or "").strip(),
+            previous=(params.get("previous") or "").strip(),
             sort=params.get("sort") or "start",
             order="asc" if params.get("order") == "asc" else "desc",
             page=page,
@@ -99,6 +101,9 @@ class RunsPage:
     param_keys: list[str] = field(default_factory=list)
     experiments: list[tuple[str, int]] = field(default_factory=list)
     error: str | None = None
+    error_column: int | None = None
+    applied: str = ""  # the filter the rows were listed by
+    listed: bool = False  # rows were read (under an error, by the previous filter)
 
     @property
     def pages(self) -> int:
@@ -109,11 +114,18 @@ def runs_page(conn: sqlite3.Connection, query: RunsQuery) -> RunsPage:
     """One page of runs as the query asks; a filter that cannot be read leaves `error` set and no rows."""
     page = RunsPage(query=query, experiments=experiments(conn))
     try:
-        conditions = parse_filter(query.filter)
-    except FilterError as exc:
+        condition = where_sql(query.filter)
+        page.applied = query.filter
+    except QueryError as exc:
         page.error = str(exc)
-        return page
-    where, args = _where(query, conditions)
+        page.error_column = exc.column
+        try:  # the runs listed before the filter was changed stay visible under the error
+            condition = where_sql(query.previous)
+            page.applied = query.previous
+        except QueryError:
+            return page
+    where, args = _where(query, condition)
+    page.listed = True
     page.total = conn.execute(f"SELECT count(*) FROM runs r WHERE {where}", args).fetchone()[0]
     page.metric_keys, common = _metric_keys(conn, where, args)
     page.param_keys = _param_keys(conn, where, args)
@@ -137,7 +149,7 @@ def experiments(conn: sqlite3.Connection) -> list[tuple[str, int]]:
         "SELECT experiment, count(*), max(start_time) FROM runs GROUP BY experiment ORDER BY 3 DESC")]
 
 
-def _where(query: RunsQuery, conditions: list[Condition]) -> tuple[str, list]:
+def _where(query: RunsQuery, condition: tuple[str, list]) -> tuple[str, list]:
     clauses, args = [], []
     if query.experiment is not None:
         clauses.append("r.experiment = ?")
@@ -148,8 +160,8 @@ def _where(query: RunsQuery, conditions: list[Condition]) -> tuple[str, list]:
     if query.status:
         clauses.append("r.status = ?")
         args.append(query.status)
-    for condition in conditions:
-        sql, condition_args = condition.sql()
+    sql, condition_args = condition
+    if sql != "1":
         clauses.append(sql)
         args.extend(condition_args)
     return " AND ".join(clauses) or "1", args

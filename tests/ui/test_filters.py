@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import pytest
 from ui_helpers import HOSTILE, full_runs
 
-from autotrack.ui.filters import FilterError, parse_filter
+from autotrack.query import QueryError, where_sql
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -43,6 +43,12 @@ def matching(runs: list[dict], keep) -> set[str]:
     ("tag.model.class~forest source=auto", lambda run: "forest" in run["tags"].get("model.class", "").lower()
      and run["source"] == "auto"),
     ("duration>0.01", lambda run: run["duration_s"] is not None and run["duration_s"] > 0.01),
+    # The query language's own: or, brackets, in, like, not, is null (docs/query.md)
+    ("metrics.accuracy > 0.9 and (params.max_depth in (2, 4) or name like '%forest%')",
+     lambda run: (run["metrics"].get("accuracy") or 0) > 0.9
+     and (run["params"].get("max_depth") in (2, 4) or "forest" in (run["name"] or "").lower())),
+    ("not params.max_depth is null and params.max_depth not in (2)",
+     lambda run: run["params"].get("max_depth") is not None and run["params"]["max_depth"] != 2),
 ])
 def test_a_condition_lists_exactly_the_runs_that_meet_it(dashboard, every_run, text, keep):
     expected = matching(every_run, keep)
@@ -61,12 +67,12 @@ def test_sorting_by_a_param_puts_numbers_in_order_and_runs_without_it_last(dashb
 
 @pytest.mark.parametrize("text, message", [
     ("accuracy>0.9", "unknown field 'accuracy'"),
-    ("metric.accuracy~9", "metric values are numbers"),
+    ("metric.accuracy~9", "metrics.accuracy values are numbers"),
     ("param.>3", "name the param"),
-    ("duration>long", "'long' is not a number"),
-    ('name~"unclosed', "cannot read the filter"),
-    ("forest", "'forest' is not a condition"),
+    ("duration>long", "'long' is not a number of seconds"),
+    ('name~"unclosed', "a string opened with \" is not closed"),
+    ("forest", "unknown field 'forest'"),
 ])
 def test_a_condition_that_cannot_be_read_says_why(text, message):
-    with pytest.raises(FilterError, match=message.replace("(", r"\(")):
-        parse_filter(text)
+    with pytest.raises(QueryError, match=message.replace("(", r"\(")):
+        where_sql(text)

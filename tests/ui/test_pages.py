@@ -98,6 +98,27 @@ def test_a_condition_that_cannot_be_read_is_explained_on_the_page(dashboard, pag
     assert "unknown field 'colour'" in page.locator("#filter-error").inner_text()
 
 
+def test_a_query_with_or_and_brackets_filters_and_a_bad_one_keeps_the_last_result(dashboard, page, trained_store,
+                                                                                 listed_runs):
+    runs = top_level(full_runs(trained_store, listed_runs))
+    page.goto(dashboard.url)
+    page.fill("#filter-input", "metrics.accuracy > 0.9 and (name like '%forest%' or params.max_depth = 2)")
+    page.press("#filter-input", "Enter")
+    page.wait_for_url(re.compile(r"filter=metrics.accuracy"))
+    expected = {run["id"] for run in runs if (run["metrics"].get("accuracy") or 0) > 0.9
+                and ("forest" in (run["name"] or "").lower() or run["params"].get("max_depth") == 2)}
+    assert expected and set(shown_ids(page)) == expected
+
+    page.fill("#filter-input", "metrics.accuracy > and status = failed")
+    page.press("#filter-input", "Enter")
+    page.wait_for_url(re.compile(r"previous="))
+    error = page.locator("#filter-error").inner_text()
+    assert "expected a value after '>', not 'and' (column 20)" in error
+    pointer = page.locator("#filter-pointer").inner_text().splitlines()
+    assert pointer[1].index("^") == pointer[0].index("and")  # the mark is under the bad token
+    assert set(shown_ids(page)) == expected  # the previous result stays listed
+
+
 def test_children_are_hidden_until_asked_for(dashboard, page, listed_runs):
     search = by_name(listed_runs, "GridSearchCV(RandomForestClassifier)")[0]
     children = [run["id"] for run in listed_runs if run["parent_id"] == search["id"]]
