@@ -143,6 +143,12 @@ def _parser() -> argparse.ArgumentParser:
 
     backtest.add_commands(commands, _store_flag, _with_reader)
     from autotrack.reproduce import cli as reproduce_cli
+    from autotrack.lifecycle import cli as lifecycle_cli
+
+    lifecycle_cli.add_commands(commands, _store_flag, _with_reader)
+    from autotrack.portable import cli as portable_cli
+
+    portable_cli.add_commands(commands, _store_flag, _with_reader, _with_store)
 
     reproduce_cli.add_commands(commands, _store_flag, _with_reader)
 
@@ -244,6 +250,20 @@ def _with_reader(command):
             if len(text) > 1 and text[0] == text[-1] and text[0] in "'\"":  # a KeyError's quotes
                 text = text[1:-1]
             raise UserError(text) from None
+
+    return handler
+
+
+def _with_store(command):
+    """A command that writes to the store, which it may create (import, merge): given the store's
+    directory; a ValueError or a store that cannot be written is a one-line message."""
+    from autotrack.stores.local import StoreError, store_dir
+
+    def handler(args) -> int:
+        try:
+            return command(store_dir(_store_directory(args)), args, print_json)
+        except (ValueError, StoreError) as exc:
+            raise UserError(str(exc)) from None
 
     return handler
 

@@ -107,4 +107,24 @@ def fold(runs: list[dict], limit: int, every_child: bool, children_shown: int) -
     return listed, total, folded
 
 
-__all__ = ["Column", "ListingError", "needs", "sort_runs", "fold"]
+
+
+def selected_ids(reader, run_ids: list[str], where: str | None) -> list[str]:
+    """Full ids of the runs a command acts on: ids (or unique prefixes) given, and/or a query's
+    matches; a ValueError (one line) when neither names any run."""
+    if not run_ids and not where:
+        raise ListingError("name runs (ids or unique prefixes), or --where QUERY")
+    ids = [reader.resolve_id(text) for text in run_ids]
+    if where:
+        from autotrack.query import QueryError
+
+        try:
+            ids += [run["id"] for run in reader.runs(where=where)]
+        except QueryError as exc:
+            raise ListingError(f"--where: {exc}") from None
+    if not ids:
+        raise ListingError(f"no run matches --where {where!r}")
+    return list(dict.fromkeys(ids))
+
+
+__all__ = ["Column", "ListingError", "needs", "sort_runs", "fold", "selected_ids"]

@@ -353,6 +353,7 @@ def run_tags(run, owned: bool = True) -> dict[str, str]:
     ours = {
         RUN_ID_TAG: run.id,
         "mlflow.runName": run.name if owned else None,
+        "mlflow.note.content": (run.tags or {}).get("autotrack.note"),  # `autotrack note`: MLflow's description
         "mlflow.user": system.get("user"),
         "mlflow.source.name": system.get("script") or system.get("module"),
         "mlflow.source.type": "LOCAL",
