@@ -72,8 +72,12 @@ def import_runs(directory: Path, archive_path: Path) -> transfer.Carried:
                 # The `data` filter refuses links, devices, absolute paths and `..`: an archive cannot
                 # write outside the scratch folder.
                 archive.extractall(staged, filter="data")
+        except tarfile.ReadError:
+            raise ArchiveError(f"{archive_path} cannot be read as an autotrack export: it is not a tar file "
+                               f"(or it is truncated)") from None
         except (tarfile.TarError, OSError, EOFError) as exc:
-            raise ArchiveError(f"{archive_path} cannot be read as an autotrack export ({exc})") from None
+            what = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise ArchiveError(f"{archive_path} cannot be read as an autotrack export ({what})") from None
         manifest = _manifest(staged, archive_path)
         _verify(staged, manifest, archive_path)
         return merge_store(directory, staged, manifest["runs"])

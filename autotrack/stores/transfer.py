@@ -24,6 +24,9 @@ from autotrack.stores.local import DB_NAME, connect, write_transaction
 # Tables keyed by run: (table, its run id column). Series and their points are carried apart.
 RUN_TABLES = (("runs", "id"), ("params", "run_id"), ("tags", "run_id"), ("datasets", "run_id"),
               ("artifacts", "run_id"), ("model_references", "run_id"))
+# Tables whose rows' order means something (runs that started together list in the order they were
+# written; a run's datasets in the order it saw them): carried in it.
+_ORDERED = ("runs", "datasets")
 SHARED_ARTIFACTS = "artifacts/shared/"
 _CHUNK = 400
 
@@ -83,7 +86,7 @@ def carry(source: Path, target: Path, run_ids: list[str], move: bool, with_expor
                         continue
                     target_conn.execute(
                         f"INSERT OR IGNORE INTO main.{table} ({columns}) SELECT {columns} FROM source.{table} "
-                        f"WHERE {key} IN ({_marks(chunk)})", chunk)
+                        f"WHERE {key} IN ({_marks(chunk)})" + (" ORDER BY rowid" if table in _ORDERED else ""), chunk)
                 done.points += _copy_series(target_conn, chunk)
         done.runs = wanted
         target_conn.execute("DETACH DATABASE source")
