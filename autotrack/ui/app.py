@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from dataclasses import replace
 import sqlite3
 from pathlib import Path
 
@@ -43,6 +44,8 @@ def create_app(store_directory: Path, allowed_hosts: list[str] | None = None) ->
         Route("/api/runs/{run_id}", dashboard.api_run),
         Route("/runs/{run_id}/artifacts/{name:path}", dashboard.artifact),
         Route("/compare", dashboard.compare),
+        Route("/explore", dashboard.explore),
+        Route("/api/explore", dashboard.api_explore),
         Route("/production", dashboard.production),
         Route("/production/{model}", dashboard.served_model),
         Route("/api/production", dashboard.api_production),
@@ -145,6 +148,31 @@ class _Dashboard:
         comparison = compare_runs(runs)
         return self._html("compare.html", runs=runs, comparison=comparison,
                           view=pages.compare_view(comparison, runs))
+
+    # -- explore page: params against a metric -------------------------------------------------
+    def explore(self, request):
+        data, query, parent = self._explore(request)
+        return self._html("explore.html", data=data, query=query, parent=parent)
+
+    def api_explore(self, request):
+        data, _, _ = self._explore(request)
+        return self._json(data, status_code=400 if data["error"] else 200)
+
+    def _explore(self, request):
+        from autotrack.ui.explore import ExploreQuery, explore_data
+
+        query = ExploreQuery.from_params(request.query_params)
+        with self._reader() as reader:
+            parent = self._get_run(reader, query.parent) if query.parent else None
+            if parent is not None:
+                query = replace(query, parent=parent["id"])
+            stored = dict(reader.fetch("SELECT key, min(goal) FROM series WHERE goal IS NOT NULL GROUP BY key"))
+            conn = open_store(self.directory)
+            try:
+                data = explore_data(conn, query, lambda key: stored.get(key) or reader.goal_and_source(key)[0])
+            finally:
+                conn.close()
+        return data, query, parent
 
     # -- production pages -----------------------------------------------------------------------
     def production(self, request):
