@@ -107,7 +107,10 @@ class _Dashboard:
             from autotrack.serving.queries import models_of_run
 
             served = models_of_run(reader, run["id"])
-        return self._html("run.html", run=run, view=pages.run_view(run, children), served=served)
+        from autotrack.ui.artifacts import preview
+
+        previews = {artifact["name"]: preview(self.directory, run, artifact) for artifact in run["artifacts"]}
+        return self._html("run.html", run=run, view=pages.run_view(run, children), served=served, previews=previews)
 
     def api_run(self, request):
         with self._reader() as reader:
@@ -115,20 +118,23 @@ class _Dashboard:
         return self._json(pages.live_view(run))
 
     def artifact(self, request):
-        """A file the store recorded for this run, and only such a file, as a download."""
+        """A file the store recorded for this run, and only such a file: a download, or with
+        `?inline=1` an image shown on the run page (never able to run a script: sandboxed)."""
+        from autotrack.ui.artifacts import IMAGES, artifact_file
+
         name = request.path_params["name"]
         with self._reader() as reader:
             run = self._get_run(reader, request.path_params["run_id"])
-        recorded = {artifact["name"]: artifact["path"] for artifact in run["artifacts"]}
-        if name not in recorded:
+        if name not in {artifact["name"] for artifact in run["artifacts"]}:
             raise HTTPException(404, f"run {run['id'][:8]} has no artifact {name!r}")
-        # Only a regular file inside this run's artifact folder (or the store's shared one, where
-        # a git diff many runs share is kept): never a link out of it, nor the database itself.
-        path = os.path.realpath(os.path.join(self.directory, recorded[name]))
-        roots = [os.path.realpath(os.path.join(self.directory, "artifacts", folder))
-                 for folder in (run["id"], "shared")]
-        if not any(os.path.commonpath([path, root]) == root for root in roots) or not os.path.isfile(path):
+        path = artifact_file(self.directory, run, name)
+        if path is None:
             raise HTTPException(404, f"the artifact {name!r} is not a file inside the store")
+        media_type = IMAGES.get(os.path.splitext(name)[1].lower())
+        if request.query_params.get("inline") and media_type:
+            return FileResponse(path, media_type=media_type, content_disposition_type="inline",
+                                headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+                                         "X-Content-Type-Options": "nosniff"})
         return FileResponse(path, filename=os.path.basename(name), content_disposition_type="attachment")
 
     # -- compare page ---------------------------------------------------------------------------
