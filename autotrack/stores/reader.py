@@ -204,6 +204,16 @@ class StoreReader:
         self._attach_exports([run])
         return run
 
+    def history_times(self, run_id: str) -> dict[str, list]:
+        """When each point of `get_run`'s history was logged (epoch seconds), in the same order."""
+        times: dict[str, list] = {}
+        for key, timestamp in self._conn.execute(
+            "SELECT s.key, m.timestamp FROM series s JOIN metrics m ON m.series = s.id "
+            "WHERE s.run_id = ? ORDER BY s.key, m.step, m.rowid", (self.resolve_id(run_id),),
+        ):
+            times.setdefault(key, []).append(timestamp)
+        return times
+
     def _history(self, run_id: str) -> dict[str, list]:
         history: dict[str, list] = {}
         for key, step, value in self._conn.execute(

@@ -102,7 +102,7 @@ class _Dashboard:
     # -- run page -------------------------------------------------------------------------------
     def run(self, request):
         with self._reader() as reader:
-            run = self._get_run(reader, request.path_params["run_id"])
+            run = self._get_run(reader, request.path_params["run_id"], times=True)
             children = reader.attach_params(reader.runs(parent_id=run["id"])) if run["children"] else []
             from autotrack.serving.queries import models_of_run
 
@@ -114,7 +114,7 @@ class _Dashboard:
 
     def api_run(self, request):
         with self._reader() as reader:
-            run = self._get_run(reader, request.path_params["run_id"])
+            run = self._get_run(reader, request.path_params["run_id"], times=True)
         return self._json(pages.live_view(run))
 
     def artifact(self, request):
@@ -150,7 +150,7 @@ class _Dashboard:
             return self._message("Compare runs", f"Compare at most {MAX_COMPARED} runs at a time.",
                                  status_code=400)
         with self._reader() as reader:
-            runs = [self._get_run(reader, run_id) for run_id in dict.fromkeys(wanted)]
+            runs = [self._get_run(reader, run_id, times=True) for run_id in dict.fromkeys(wanted)]
         comparison = compare_runs(runs)
         return self._html("compare.html", runs=runs, comparison=comparison,
                           view=pages.compare_view(comparison, runs))
@@ -241,11 +241,15 @@ class _Dashboard:
         return contextlib.closing(StoreReader(str(self.directory)))
 
     @staticmethod
-    def _get_run(reader: StoreReader, run_id: str) -> dict:
+    def _get_run(reader: StoreReader, run_id: str, times: bool = False) -> dict:
+        """The run; with `times`, when each history point was logged (the charts' wall-time x)."""
         try:
-            return reader.get_run(run_id)
+            run = reader.get_run(run_id)
         except RunNotFound as exc:
             raise HTTPException(404, str(exc)) from None
+        if times:
+            run["history_times"] = reader.history_times(run["id"])
+        return run
 
     def _html(self, name: str, status_code: int = 200, **context) -> HTMLResponse:
         return HTMLResponse(self.env.get_template(name).render(**context), status_code=status_code,

@@ -32,12 +32,12 @@ def metric_rows(history: dict[str, list], goals: dict | None = None) -> list[dic
 
 def live_view(run: dict) -> dict:
     """`/api/runs/<id>`: the run with each series downsampled, plus what the live page redraws."""
-    return {**run,
+    return {**{key: value for key, value in run.items() if key != "history_times"},
             "history": {key: downsample(points, CURVE_POINTS) for key, points in run["history"].items()},
             "points": {key: len(points) for key, points in run["history"].items()},
             "duration_text": duration(run["duration_s"]),
             "end_time_text": long_time(run.get("end_time")) or "",
-            "charts": curve_figures(run["history"]),
+            "charts": curve_figures(run["history"], run.get("history_times")),
             "metric_rows": metric_rows(run["history"], run.get("goals"))}
 
 
@@ -51,7 +51,7 @@ def run_view(run: dict, children: list[dict]) -> dict:
     children, ranked_by = _best_first(children, metric_columns)
     return {
         "metric_rows": metric_rows(run["history"], run.get("goals")),
-        "curves": curve_figures(run["history"]),
+        "curves": curve_figures(run["history"], run.get("history_times")),
         "importances": importance_figures(run["importances"]),
         "timings": [(key, _timing(key, value)) for key, value in flat(run["timings"]).items()],
         "context": context_rows(run["context"]),

@@ -31,6 +31,73 @@
     });
   }
 
+  // -- learning curves: log scale, smoothing, x as step or wall time (kept for the next page) ------
+  const CURVE_OPTIONS_KEY = "autotrack.curve-options";
+  let curveOptions = {log: false, smooth: 0, x: "step"};
+  try {
+    curveOptions = Object.assign(curveOptions, JSON.parse(window.localStorage.getItem(CURVE_OPTIONS_KEY) || "{}"));
+  } catch (error) { /* private mode, or a value from another version: the defaults */ }
+  let curveFigures = null;
+
+  // TensorBoard's smoothing: an exponential moving average, debiased for its first points.
+  function smoothed(values, weight) {
+    let last = 0, count = 0;
+    return values.map((value) => {
+      if (value === null || value === undefined || !isFinite(value)) return null;
+      last = last * weight + (1 - weight) * value;
+      count += 1;
+      return last / (1 - Math.pow(weight, count));
+    });
+  }
+
+  function withCurveOptions(figure) {
+    const wall = curveOptions.x === "wall" && Array.isArray(figure.wall);
+    const data = [];
+    figure.data.forEach((trace, index) => {
+      const x = wall ? figure.wall[index] : trace.x;
+      if (curveOptions.smooth > 0) {
+        data.push(Object.assign({}, trace, {x: x, opacity: 0.25, showlegend: false, hoverinfo: "skip",
+                                             name: trace.name + " (raw)"}));
+        data.push(Object.assign({}, trace, {x: x, y: smoothed(trace.y, curveOptions.smooth)}));
+      } else {
+        data.push(Object.assign({}, trace, {x: x}));
+      }
+    });
+    const layout = Object.assign({}, figure.layout, {
+      yaxis: Object.assign({}, figure.layout.yaxis || {}, {type: curveOptions.log ? "log" : "linear"}),
+    });
+    if (wall) layout.xaxis = {title: {text: "seconds since the run started"}};
+    return {data: data, layout: layout};
+  }
+
+  function drawCurves(figures) {
+    curveFigures = figures || curveFigures;
+    if (!curveFigures) return;
+    drawFigures(document.getElementById("curves"), curveFigures.map(withCurveOptions));
+  }
+
+  function curveControls() {
+    const log = document.getElementById("opt-log");
+    if (!log) return;
+    const smooth = document.getElementById("opt-smooth");
+    const shown = document.getElementById("opt-smooth-value");
+    const x = document.getElementById("opt-x");
+    log.checked = !!curveOptions.log;
+    smooth.value = curveOptions.smooth;
+    shown.textContent = curveOptions.smooth;
+    x.value = curveOptions.x;
+    const timed = (curveFigures || []).some((figure) => Array.isArray(figure.wall));
+    x.querySelector('option[value="wall"]').disabled = !timed;
+    const changed = () => {
+      curveOptions = {log: log.checked, smooth: parseFloat(smooth.value) || 0, x: x.value};
+      shown.textContent = curveOptions.smooth;
+      try { window.localStorage.setItem(CURVE_OPTIONS_KEY, JSON.stringify(curveOptions)); } catch (error) { /* kept for this page */ }
+      drawCurves();
+    };
+    for (const control of [log, smooth, x]) control.addEventListener("input", changed);
+    x.addEventListener("change", changed);
+  }
+
   function runsPage() {
     const holder = document.getElementById("runs-table");
     const button = document.getElementById("compare-button");
@@ -91,7 +158,8 @@
   }
 
   function runPage() {
-    drawFigures(document.getElementById("curves"), readJSON("curve-data"));
+    drawCurves(readJSON("curve-data"));
+    curveControls();
     drawFigures(document.getElementById("importance-charts"), readJSON("importance-data"));
     const page = document.getElementById("run-page");
     const url = page.dataset.liveUrl;
@@ -105,7 +173,7 @@
       } catch (error) {
         return;
       }
-      drawFigures(document.getElementById("curves"), run.charts);
+      drawCurves(run.charts);
       fillMetrics(run.metric_rows);
       setField("status", run.status);
       document.querySelectorAll('[data-field="status"]').forEach((badge) => { badge.className = "badge " + run.status; });
@@ -124,7 +192,8 @@
 
   function comparePage() {
     drawFigures(document.getElementById("metric-bars"), readJSON("bar-data"));
-    drawFigures(document.getElementById("curves"), readJSON("curve-data"));
+    drawCurves(readJSON("curve-data"));
+    curveControls();
   }
 
   function servedModelPage() {
