@@ -123,14 +123,17 @@ def _parser() -> argparse.ArgumentParser:
     report.set_defaults(handler=_cmd_report)
 
     ui = commands.add_parser(
-        "ui", help="browse runs in a local web dashboard (read-only)",
-        description="A read-only dashboard over the store, on this machine only unless --allow-remote.")
+        "ui", help="browse runs in a local web dashboard (read-only unless --allow-edit)",
+        description="A dashboard over the store, on this machine only unless --allow-remote; read-only "
+                    "unless --allow-edit.")
     _store_flag(ui)
     ui.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     ui.add_argument("--port", "-p", type=int, default=5151, help="port (default 5151; 0: any free port)")
     ui.add_argument("--allow-remote", action="store_true",
                     help="allow a --host other than loopback: anyone who reaches it sees every run")
     ui.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    ui.add_argument("--allow-edit", action="store_true",
+                    help="let the dashboard's pages tag, note and delete runs (read-only by default)")
     ui.set_defaults(handler=_cmd_ui)
 
     from autotrack.serving import cli as serving_cli

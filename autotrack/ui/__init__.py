@@ -1,4 +1,4 @@
-"""`autotrack ui`: a local, read-only web dashboard over the store."""
+"""`autotrack ui`: a local web dashboard over the store, read-only unless --allow-edit."""
 
 from __future__ import annotations
 
@@ -35,6 +35,9 @@ def command(args, store_directory: str) -> int:
     if not loopback and not args.allow_remote:
         raise UserError(f"--host {host} is not a loopback address: anyone who can reach it would see every "
                         f"run in the store; pass --allow-remote as well if that is what you want")
+    if args.allow_edit and not loopback:
+        raise UserError("--allow-edit serves edits to this machine only: use it without --host (or with a "
+                        "loopback address)")
     directory = store_dir(store_directory)
     sock = _bind(host, args.port)
     port = sock.getsockname()[1]
@@ -42,10 +45,11 @@ def command(args, store_directory: str) -> int:
     if not loopback:
         print(f"autotrack ui: WARNING: serving on {host}, not loopback: everyone who reaches {url} sees "
               f"every run in {directory} (the dashboard is read-only)", file=sys.stderr, flush=True)
-    app = create_app(directory, allowed_hosts=_allowed_hosts(host) if loopback else None)
+    app = create_app(directory, allowed_hosts=_allowed_hosts(host) if loopback else None, allow_edit=args.allow_edit)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
     server = uvicorn.Server(config)
-    print(f"autotrack ui: serving {directory} at {url} (read-only; Ctrl-C to stop)", flush=True)
+    mode = "tags, notes and deletions allowed" if args.allow_edit else "read-only"
+    print(f"autotrack ui: serving {directory} at {url} ({mode}; Ctrl-C to stop)", flush=True)
     if not args.no_browser:
         import webbrowser
 

@@ -33,11 +33,18 @@ PLOTLY_JS_VERSION = "4.1.1"
 MAX_COMPARED = 20
 
 
-def create_app(store_directory: Path, allowed_hosts: list[str] | None = None) -> Starlette:
+def create_app(store_directory: Path, allowed_hosts: list[str] | None = None, allow_edit: bool = False) -> Starlette:
     """The application over one store; `allowed_hosts` (Host header values) guards against DNS
-    rebinding when serving on loopback, None allows any host (--allow-remote)."""
-    dashboard = _Dashboard(Path(store_directory))
+    rebinding when serving on loopback, None allows any host (--allow-remote); `allow_edit` lets
+    its pages tag, note and delete runs (ui/editing.py)."""
+    from autotrack.ui.editing import Editing
+
+    editing = Editing(Path(store_directory), allow_edit)
+    dashboard = _Dashboard(Path(store_directory), editing)
     routes = [
+        Route("/runs/{run_id}/tags", editing.tag, methods=["POST"]),
+        Route("/runs/{run_id}/note", editing.note, methods=["POST"]),
+        Route("/runs/{run_id}/delete", editing.delete, methods=["POST"]),
         Route("/", dashboard.runs),
         Route("/api/runs", dashboard.api_runs),
         Route("/runs/{run_id}", dashboard.run),
@@ -73,16 +80,18 @@ def _templates() -> Environment:
 class _Dashboard:
     """Request handlers; each opens the store for the request it answers, so new runs show at once."""
 
-    def __init__(self, store_directory: Path):
+    def __init__(self, store_directory: Path, editing):
         self.directory = store_directory
         self.env = _templates()
+        self.env.globals.update(edit_token=editing.token, editable=editing.allowed)
         self._plotly_js: bytes | None = None
 
     # -- runs page ------------------------------------------------------------------------------
     def runs(self, request):
         page = self._runs_page(request)
         name = "_runs_table.html" if request.query_params.get("fragment") == "table" else "runs.html"
-        return self._html(name, page=page, query=page.query, store=str(self.directory))
+        return self._html(name, page=page, query=page.query, store=str(self.directory),
+                          deleted=request.query_params.get("deleted"))
 
     def api_runs(self, request):
         page = self._runs_page(request)
