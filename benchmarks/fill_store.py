@@ -32,9 +32,11 @@ _DEAD_PID = 2 ** 22 - 7  # beyond Linux's default pid_max: never a live process
 
 
 def fill_store(directory, runs: int = 10_000, points_run: str | None = None, points: int = 100_000,
-               seed: int = 0) -> dict:
+               seed: int = 0, curve_runs: int = 0, curve_points: int = 0) -> dict:
     """Write `runs` runs (one of them, id `points_run`, with `points` metric points) into the store
-    at `directory`; returns {"runs": n, "points_run": id, "seconds": s}."""
+    at `directory`; `curve_runs` of the others get a learning curve too (training and valid loss
+    and accuracy, `curve_points` points in all). Returns {"runs": n, "points_run": id, "seconds": s,
+    "points": total points}."""
     started = time.perf_counter()
     rng = random.Random(seed)
     conn = connect(store_dir(str(directory)), create=True)
@@ -62,13 +64,19 @@ def fill_store(directory, runs: int = 10_000, points_run: str | None = None, poi
                 tables["series"].append((series_id, run_id, key))
                 for step in range(rng.randint(1, 4)):
                     tables["metrics"].append((series_id, step, rng.random(), run_start + step))
+            if made and made <= curve_runs:
+                series_id = _add_long_history(tables, run_id, curve_points, series_id, run_start)
+            if len(tables["metrics"]) > 2_000_000:  # written as it goes: a 10 M point store fits in memory
+                _insert(conn, tables)
             if member == 0 and family > 1:
                 parent = run_id
             made += 1
     series_id = _add_long_history(tables, points_run, points, series_id, now)
     _insert(conn, tables)
+    total = conn.execute("SELECT count(*) FROM metrics").fetchone()[0]
     conn.close()
-    return {"runs": runs, "points_run": points_run, "seconds": round(time.perf_counter() - started, 2)}
+    return {"runs": runs, "points_run": points_run, "seconds": round(time.perf_counter() - started, 2),
+            "points": total}
 
 
 def _add_run(tables, rng, run_id, experiment, parent, start, host, is_search) -> None:
@@ -135,6 +143,8 @@ def _insert(conn, tables) -> None:
     conn.executemany("INSERT INTO exports (run_id, backend, state, status) VALUES (?, ?, ?, ?)",
                      tables["exports"])
     conn.execute("COMMIT")
+    for rows in tables.values():
+        rows.clear()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,10 +152,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("directory", help="store directory (created; runs are added to what is there)")
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--points", type=int, default=100_000, help="metric points of the long run")
+    parser.add_argument("--curve-runs", type=int, default=0, help="other runs that get a learning curve")
+    parser.add_argument("--curve-points", type=int, default=0, help="points of each of those curves")
     args = parser.parse_args(argv)
     if Path(args.directory, "runs.db").exists():
         print(f"note: adding to the existing store in {args.directory}", file=sys.stderr)
-    print(json.dumps(fill_store(args.directory, runs=args.runs, points=args.points)))
+    print(json.dumps(fill_store(args.directory, runs=args.runs, points=args.points, curve_runs=args.curve_runs,
+                                curve_points=args.curve_points)))
     return 0
 
 

@@ -52,7 +52,10 @@ def search_runs(reader: StoreReader, where: str | None = None, experiment: str |
     def put(column: str, run_id: str, value) -> None:
         position = index.get(run_id)
         if position is not None:
-            columns.setdefault(column, [None] * count)[position] = value
+            values = columns.get(column)
+            if values is None:
+                values = columns[column] = [None] * count
+            values[position] = value
 
     for row in rows:
         for key, value in flat(json.loads(row[9] or "{}")).items():

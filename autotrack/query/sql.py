@@ -80,7 +80,10 @@ class _Compiler:
 
     def node(self, node) -> tuple[str, list]:
         if isinstance(node, Logical):
-            parts = [self.node(part) for part in node.parts]
+            # `and`: the cheap conditions first (a run's own fields, then params and tags, then
+            # metrics), so that SQLite looks up a metric only for the runs the rest let through.
+            ordered = sorted(node.parts, key=_cost) if node.op == "and" else node.parts
+            parts = [self.node(part) for part in ordered]
             joiner = f" {node.op.upper()} "
             return "(" + joiner.join(sql for sql, _ in parts) + ")", [arg for _, args in parts for arg in args]
         if isinstance(node, Not):
@@ -123,16 +126,12 @@ class _Compiler:
                 return f"({column} {op} ?)", [*args, number]
             column, args = self.column(field, "text")
             return f"({column} {op} ?)", [*args, _text(value)]
-        # =
+        # =: a param's stored JSON text is one of the texts the typed value stands for (an index
+        # lookup, no function call per run)
         if field.kind == "param":
             column, args = self.column(field, "raw")
             texts = sorted(_param_texts(value))
-            sql = f"{column} IN ({','.join('?' * len(texts))})"
-            args = [*args, *texts]
-            if number is not None:
-                number_column, number_args = self.column(field, "number")
-                sql, args = f"({sql} OR {number_column} = ?)", [*args, *number_args, number]
-            return f"({sql})", args
+            return f"({column} IN ({','.join('?' * len(texts))}))", [*args, *texts]
         column, args = self.column(field, "text")
         if value.value is None:
             return f"({column} IS NULL)", args
@@ -174,6 +173,18 @@ class _Compiler:
         from autotrack.metric_goals import goal_from_setting, guess_goal
 
         return goal_from_setting(key, self.metric_goals) or guess_goal(key)
+
+
+_COSTS = {"run": 0, "param": 1, "tag": 1, "metric": 2, "best": 3}
+
+
+def _cost(node) -> int:
+    """How much a condition costs SQLite per run, roughly: the most expensive field it reads."""
+    if isinstance(node, Compare):
+        return _COSTS[node.field.kind]
+    if isinstance(node, Not):
+        return _cost(node.part)
+    return max(_cost(part) for part in node.parts)
 
 
 def _as_number(value: Value) -> float | None:
