@@ -49,36 +49,27 @@ def search_runs(reader: StoreReader, where: str | None = None, experiment: str |
         "error": [row[8] for row in rows],
     }
 
-    def put(column: str, run_id: str, value) -> None:
-        position = index.get(run_id)
-        if position is not None:
-            values = columns.get(column)
-            if values is None:
-                values = columns[column] = [None] * count
-            values[position] = value
-
+    fill = _Filler(columns, index, count)
     for row in rows:
         for key, value in flat(json.loads(row[9] or "{}")).items():
-            put(f"timings.{key}", row[0], value)
+            fill.put("timings." + key, row[0], value)
     chosen = f"WHERE run_id IN (SELECT r.id FROM runs r WHERE {condition})" if clauses else ""
-    for run_id, key, value in reader.fetch(f"SELECT run_id, key, value FROM params {chosen}", args):
-        put(f"params.{key}", run_id, stored_value(value))
-    for run_id, key, value in reader.fetch(f"SELECT run_id, key, value FROM tags {chosen}", args):
-        put(f"tags.{key}", run_id, value)
+    # SQLite reads the params' JSON (in C): numbers and strings arrive as Python values.
+    fill.rows("params.", reader.fetch(f"SELECT run_id, key, {_PARAM_VALUE} FROM params {chosen}", args))
+    fill.rows("tags.", reader.fetch(f"SELECT run_id, key, value FROM tags {chosen}", args))
     series_filter = f"WHERE s.run_id IN (SELECT r.id FROM runs r WHERE {condition})" if clauses else ""
-    for run_id, key, value in reader.fetch(
-            f"SELECT s.run_id, s.key, m.value FROM series s JOIN metrics m ON m.rowid = {LATEST_POINT_ROWID_SQL} "
-            f"{series_filter}", args):
-        put(f"metrics.{key}", run_id, value)
+    fill.rows("metrics.", reader.fetch(
+        f"SELECT s.run_id, s.key, m.value FROM series s JOIN metrics m ON m.rowid = {LATEST_POINT_ROWID_SQL} "
+        f"{series_filter}", args))
     goals: dict[tuple, str] = {}
-    for run_id, key, stored, source, most, least in reader.fetch(
-            "SELECT s.run_id, s.key, s.goal, s.goal_source, (SELECT max(value) FROM metrics WHERE series = s.id), "
-            f"(SELECT min(value) FROM metrics WHERE series = s.id) FROM series s {series_filter}", args):
+    best = []
+    for run_id, key, stored, source, most, least in reader.fetch(_best_sql(series_filter), args):
         goal = goals.get((key, stored, source))
         if goal is None:
             goal = goals[(key, stored, source)] = reader.goal_and_source(key, stored, source)[0]
         if goal in ("max", "min"):
-            put(f"best.{key}", run_id, most if goal == "max" else least)
+            best.append((run_id, key, most if goal == "max" else least))
+    fill.rows("best.", best)
     frame = pd.DataFrame(_ordered(columns))
     frame = _numeric_where_possible(frame)
     if order_by:
@@ -86,6 +77,55 @@ def search_runs(reader: StoreReader, where: str | None = None, experiment: str |
     if max_results is not None:
         frame = frame.head(int(max_results))
     return frame.reset_index(drop=True)
+
+
+# A param's value from its JSON text: numbers and strings decoded; true, false, null, lists and
+# objects read by json (few) in _Filler.
+_PARAM_VALUE = ("CASE WHEN json_valid(value) AND json_type(value) IN ('integer', 'real', 'text') "
+                "THEN json_extract(value, '$') ELSE char(0) || value END")
+_LATER = "\x00"  # marks a value json reads in Python: true, false, null, a list, text that is not JSON
+
+
+def _best_sql(series_filter: str) -> str:
+    """Each series' max and min: one pass over every point when every run is read, else per series."""
+    if not series_filter:
+        return ("SELECT s.run_id, s.key, s.goal, s.goal_source, b.most, b.least FROM series s JOIN "
+                "(SELECT series, max(value) AS most, min(value) AS least FROM metrics GROUP BY series) b "
+                "ON b.series = s.id")
+    return ("SELECT s.run_id, s.key, s.goal, s.goal_source, (SELECT max(value) FROM metrics WHERE series = s.id), "
+            f"(SELECT min(value) FROM metrics WHERE series = s.id) FROM series s {series_filter}")
+
+
+class _Filler:
+    """Columns as lists, one slot per run, filled from (run id, key, value) rows."""
+
+    def __init__(self, columns: dict[str, list], index: dict[str, int], count: int):
+        self.columns, self.index, self.count = columns, index, count
+
+    def put(self, column: str, run_id: str, value) -> None:
+        position = self.index.get(run_id)
+        if position is not None:
+            values = self.columns.get(column)
+            if values is None:
+                values = self.columns[column] = [None] * self.count
+            values[position] = value
+
+    def rows(self, prefix: str, rows) -> None:
+        columns, index, count = self.columns, self.index, self.count
+        last_key, values = None, None
+        for run_id, key, value in rows:
+            position = index.get(run_id)
+            if position is None:
+                continue
+            if key != last_key:
+                name = prefix + key
+                values = columns.get(name)
+                if values is None:
+                    values = columns[name] = [None] * count
+                last_key = key
+            if prefix == "params." and isinstance(value, str) and value[:1] == _LATER:
+                value = stored_value(value[1:])
+            values[position] = value
 
 
 def _ordered(columns: dict[str, list]) -> dict[str, list]:

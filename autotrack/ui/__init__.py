@@ -46,7 +46,10 @@ def command(args, store_directory: str) -> int:
         print(f"autotrack ui: WARNING: serving on {host}, not loopback: everyone who reaches {url} sees "
               f"every run in {directory} (the dashboard is read-only)", file=sys.stderr, flush=True)
     app = create_app(directory, allowed_hosts=_allowed_hosts(host) if loopback else None, allow_edit=args.allow_edit)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+    # A comparison of hundreds of runs names them all in its URL (33 bytes a run): more than h11's
+    # default 16 KiB for a request's head.
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
+                            h11_max_incomplete_event_size=256 * 1024)
     server = uvicorn.Server(config)
     mode = "tags, notes and deletions allowed" if args.allow_edit else "read-only"
     print(f"autotrack ui: serving {directory} at {url} ({mode}; Ctrl-C to stop)", flush=True)

@@ -30,7 +30,8 @@ HERE = Path(__file__).parent
 # the basic one is 1.2 MB and 0.4 s. The version is in its URL, so it can be cached for a year.
 PLOTLY_JS = HERE / "static" / "vendor" / "plotly-basic.min.js"
 PLOTLY_JS_VERSION = "4.1.1"
-MAX_COMPARED = 20
+MAX_COMPARED = 20  # side by side; more runs are compared on the explore page (a table and their params' axes)
+MAX_EXPLORED = 2000
 
 
 def create_app(store_directory: Path, allowed_hosts: list[str] | None = None, allow_edit: bool = False) -> Starlette:
@@ -155,9 +156,11 @@ class _Dashboard:
         if len(wanted) < 2:
             return self._message("Compare runs", "Pick at least two runs to compare: tick them on the runs "
                                  "page and press “Compare selected”.", status_code=400)
-        if len(wanted) > MAX_COMPARED:
-            return self._message("Compare runs", f"Compare at most {MAX_COMPARED} runs at a time.",
+        if len(wanted) > MAX_EXPLORED:
+            return self._message("Compare runs", f"Compare at most {MAX_EXPLORED} runs at a time.",
                                  status_code=400)
+        if len(wanted) > MAX_COMPARED:  # too many for columns side by side: a row each, and their params' axes
+            return self.explore(request, runs=tuple(wanted))
         with self._reader() as reader:
             runs = [self._get_run(reader, run_id, times=True) for run_id in dict.fromkeys(wanted)]
         comparison = compare_runs(runs)
@@ -165,18 +168,20 @@ class _Dashboard:
                           view=pages.compare_view(comparison, runs))
 
     # -- explore page: params against a metric -------------------------------------------------
-    def explore(self, request):
-        data, query, parent = self._explore(request)
+    def explore(self, request, runs: tuple[str, ...] = ()):
+        data, query, parent = self._explore(request, runs)
         return self._html("explore.html", data=data, query=query, parent=parent)
 
     def api_explore(self, request):
         data, _, _ = self._explore(request)
         return self._json(data, status_code=400 if data["error"] else 200)
 
-    def _explore(self, request):
+    def _explore(self, request, runs: tuple[str, ...] = ()):
         from autotrack.ui.explore import ExploreQuery, explore_data
 
         query = ExploreQuery.from_params(request.query_params)
+        if runs:
+            query = replace(query, runs=runs)
         with self._reader() as reader:
             parent = self._get_run(reader, query.parent) if query.parent else None
             if parent is not None:

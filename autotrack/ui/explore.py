@@ -23,11 +23,13 @@ class ExploreQuery:
     parent: str | None = None  # a search: its candidates
     filter: str = ""
     metric: str | None = None
+    runs: tuple[str, ...] = ()  # runs picked on the runs page (ids or unique prefixes): compared here
 
     @classmethod
     def from_params(cls, params) -> "ExploreQuery":
         return cls(experiment=params.get("experiment") or None, parent=params.get("parent") or None,
-                   filter=(params.get("filter") or "").strip(), metric=params.get("metric") or None)
+                   filter=(params.get("filter") or "").strip(), metric=params.get("metric") or None,
+                   runs=tuple(part.strip() for part in (params.get("runs") or "").split(",") if part.strip()))
 
 
 def explore_data(conn: sqlite3.Connection, query: ExploreQuery, goal_of) -> dict:
@@ -40,7 +42,11 @@ def explore_data(conn: sqlite3.Connection, query: ExploreQuery, goal_of) -> dict
         data["error"] = str(exc)
         return data
     clauses, arguments = [condition], list(args)
-    if query.parent:
+    if query.runs:
+        # ids or prefixes: a prefix matches the ids that start with it
+        clauses.append("(" + " OR ".join("(r.id >= ? AND r.id < ?)" for _ in query.runs) + ")")
+        arguments += [bound for run_id in query.runs for bound in (run_id.lower(), run_id.lower() + "\uffff")]
+    elif query.parent:
         clauses.append("r.parent_id = ?")
         arguments.append(query.parent)
     else:

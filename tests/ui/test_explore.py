@@ -76,3 +76,34 @@ def test_the_runs_page_explores_its_filtered_runs_and_a_bad_query_is_explained(d
     assert set(visible_rows(page)) == {run["id"] for run in listed if run["source"] != "preprocessing"}
     page.goto(dashboard.url + "explore?filter=params.max_depth%20%3E")
     assert "expected a value after '>'" in page.locator("#explore-error").inner_text()
+
+
+MANY = """
+import autotrack
+for index in range(25):
+    with autotrack.start_run(name=f"trial {index}"):
+        autotrack.log_params({"lr": 0.01 * (index + 1), "layers": 1 + index % 3})
+        autotrack.log_metric("valid_loss", 1.0 / (index + 1))
+"""
+
+
+def test_comparing_more_runs_than_fit_side_by_side_lists_them_with_their_params_axes(page, tmp_path):
+    from ui_helpers import Dashboard, run_python
+
+    store = tmp_path / "store"
+    process = run_python(MANY, tmp_path, store)
+    assert process.communicate(timeout=240) and process.returncode == 0
+    runs = autotrack_cli(store, "runs", "--json", "--limit", "0")
+    server = Dashboard(store)
+    try:
+        page.goto(server.url + "compare?runs=" + ",".join(run["id"] for run in runs))
+        assert page.locator("h1").inner_text() == "Compare 25 runs"
+        by_loss = sorted(runs, key=lambda run: run["metrics"]["valid_loss"])  # best first: lower is better
+        assert visible_rows(page) == [run["id"] for run in by_loss]
+        axes = page.eval_on_selector_all(".parcoords-svg g.axis", "axes => axes.map((axis) => axis.dataset.key)")
+        assert sorted(axes) == ["layers", "lr", "valid_loss"]
+        with page.expect_navigation():  # the form keeps the runs compared
+            page.click("#explore-form button")
+        assert "runs=" in page.url and len(visible_rows(page)) == 25
+    finally:
+        server.stop()
