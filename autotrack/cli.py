@@ -280,10 +280,10 @@ def _cmd_runs(args) -> int:
     columns = [Column.parse(key) for key in (args.columns or "").split(",") if key.strip()]
     folded: dict[str, int] | None = None  # set when children are folded (no --all)
     unlisted = 0
-    ordered = False  # the runs come parents first, each followed by its children
+    parents_first = False  # the runs come parents first, each followed by its children
     if args.where or args.sort or columns:
         runs, total, folded, unlisted = _queried_runs(reader, args, columns)
-        ordered = True
+        parents_first = True
     elif args.all or args.json:
         runs = reader.runs(experiment=args.experiment, limit=args.limit or None)
         total = reader.count_runs(experiment=args.experiment) if args.limit and len(runs) == args.limit else len(runs)
@@ -299,7 +299,7 @@ def _cmd_runs(args) -> int:
     missing = [column for column in columns if not any(column.value(run) is not None for run in runs)]
     if missing:
         raise UserError(f"--columns: no run listed has {missing[0].kind} {missing[0].key!r}")
-    _print_runs_table(runs, total, columns, ordered=ordered, folded=folded, unlisted=unlisted)
+    _print_runs_table(runs, total, columns, parents_first=parents_first, folded=folded, unlisted=unlisted)
     return 0
 
 
@@ -366,15 +366,15 @@ _MAX_METRICS = 3
 
 
 def _print_runs_table(runs: list[dict], total: int | None = None, chosen: list = (),
-                      ordered: bool = False, folded: dict[str, int] | None = None, unlisted: int = 0) -> None:
+                      parents_first: bool = False, folded: dict[str, int] | None = None, unlisted: int = 0) -> None:
     """Runs as people read them: children under their parent, ids and statuses never wrapped, the
-    columns asked for (query.listing.Column) or as many metric columns as there is room for. `ordered`:
+    columns asked for (query.listing.Column) or as many metric columns as there is room for. `parents_first`:
     the runs already come parents first. Times are local, as everywhere people read them; `--json`
     gives ISO 8601 in UTC."""
     from autotrack.query.listing import Column
 
     experiments = {run["experiment"] for run in runs}
-    ordered = _depths(runs) if ordered else _parents_first(runs)
+    ordered = _depths(runs) if parents_first else _parents_first(runs)
     columns = [("id", 8, 8)]
     if len(experiments) > 1:
         experiment_names = ["experiment", *(run["experiment"] or "" for run in runs)]
