@@ -146,14 +146,14 @@ def _parser() -> argparse.ArgumentParser:
 
     backtest.add_commands(commands, _store_flag, _with_reader)
     from autotrack.reproduce import cli as reproduce_cli
+
+    reproduce_cli.add_commands(commands, _store_flag, _with_reader)
     from autotrack.lifecycle import cli as lifecycle_cli
 
     lifecycle_cli.add_commands(commands, _store_flag, _with_reader)
     from autotrack.portable import cli as portable_cli
 
     portable_cli.add_commands(commands, _store_flag, _with_reader, _with_store)
-
-    reproduce_cli.add_commands(commands, _store_flag, _with_reader)
 
     plugins = commands.add_parser("plugins", help="list plugins and their state")
     plugins.add_argument("--json", action="store_true", help="machine-readable output")

@@ -25,7 +25,6 @@ RUN_FIELDS = ("id", "name", "status", "experiment", "source", "parent", "started
 RUN_FIELD_ALIASES = {"run_id": "id", "run_name": "name", "start_time": "started", "start": "started",
                      "end_time": "ended", "end": "ended", "parent_id": "parent", "run": "id"}
 COMPARISONS = ("=", "==", "!=", "<>", "<", "<=", ">", ">=", "~")
-WORD_OPERATORS = ("like", "ilike", "contains", "in", "is", "not")
 CONSTANTS = {"true": True, "false": False, "null": None, "none": None}
 # Token texts that may join a name or a bare value when nothing separates them.
 _JOINING = (".", "/", "-", ":", "@", "+")
@@ -126,18 +125,24 @@ def _tokens(text: str) -> list[_Token]:
     except tokenize.TokenError as exc:  # an unclosed bracket or a string left open at the end
         if "string" in str(exc.args[0]):
             raise QueryError("a string is not closed", last_end + 1) from None
-        raise QueryError("this bracket is not closed", _unclosed_bracket(tokens)) from None
+        unclosed, unopened = _unmatched_brackets(tokens)
+        if unopened is not None:
+            raise QueryError("unexpected ')': no bracket was opened before it", unopened) from None
+        raise QueryError("this bracket is not closed", unclosed) from None
     return tokens
 
 
-def _unclosed_bracket(tokens: list[_Token]) -> int | None:
+def _unmatched_brackets(tokens: list[_Token]) -> tuple[int | None, int | None]:
+    """(the column of the last bracket left open, of the first closed without one opened)."""
     opened: list[int] = []
     for token in tokens:
         if token.kind == tokenize.OP and token.text in "([{":
             opened.append(token.column)
-        elif token.kind == tokenize.OP and token.text in ")]}" and opened:
+        elif token.kind == tokenize.OP and token.text in ")]}":
+            if not opened:
+                return None, token.column
             opened.pop()
-    return opened[-1] if opened else None
+    return (opened[-1] if opened else None), None
 
 
 class _Parser:
@@ -211,7 +216,11 @@ class _Parser:
             raise QueryError(f"{field} needs an operator and a value, as in {field} = VALUE", field.column)
         if token.kind == tokenize.OP and token.text in COMPARISONS:
             self.take()
-            op = {"==": "=", "<>": "!=", "~": "contains"}.get(token.text, token.text)
+            op = {"==": "=", "~": "contains"}.get(token.text, token.text)
+            following = self.peek()
+            if op == "<" and following is not None and following.text == ">" and not following.spaced:
+                self.take()  # SQL's <> (Python's tokenizer reads it as < and >)
+                op = "!="
             return Compare(field, op, (self.value(token),))
         negated = False
         if token.word == "not":

@@ -117,30 +117,23 @@ class StoreReader:
 
     def attach_params(self, rows: list[dict]) -> list[dict]:
         """Give run summaries their params (a search's candidates, listed on its page)."""
-        by_id = {row["id"]: row for row in rows}
-        for row in rows:
-            row["params"] = {}
-        ids = list(by_id)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            for run_id, key, value in self._conn.execute(
-                    f"SELECT run_id, key, value FROM params WHERE run_id IN ({','.join('?' * len(chunk))})"
-                    " ORDER BY key", chunk):
-                by_id[run_id]["params"][key] = stored_value(value)
-        return rows
+        return self._attach_keyed(rows, "params", stored_value)
 
     def attach_tags(self, rows: list[dict]) -> list[dict]:
-        """Give run summaries their tags."""
+        """Give run summaries their tags (`runs --columns tags.NAME`)."""
+        return self._attach_keyed(rows, "tags", lambda value: value)
+
+    def _attach_keyed(self, rows: list[dict], table: str, convert) -> list[dict]:
         by_id = {row["id"]: row for row in rows}
         for row in rows:
-            row["tags"] = {}
+            row[table] = {}
         ids = list(by_id)
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
             for run_id, key, value in self._conn.execute(
-                    f"SELECT run_id, key, value FROM tags WHERE run_id IN ({','.join('?' * len(chunk))})"
+                    f"SELECT run_id, key, value FROM {table} WHERE run_id IN ({','.join('?' * len(chunk))})"
                     " ORDER BY key", chunk):
-                by_id[run_id]["tags"][key] = value
+                by_id[run_id][table][key] = convert(value)
         return rows
 
     def summaries(self, run_ids: list[str]) -> dict[str, dict]:

@@ -27,7 +27,6 @@ RUN_TABLES = (("runs", "id"), ("params", "run_id"), ("tags", "run_id"), ("datase
 # Tables whose rows' order means something (runs that started together list in the order they were
 # written; a run's datasets in the order it saw them): carried in it.
 _ORDERED = ("runs", "datasets")
-SHARED_ARTIFACTS = "artifacts/shared/"
 _CHUNK = 400
 
 
@@ -179,4 +178,4 @@ def _marks(chunk: list) -> str:
     return ",".join("?" * len(chunk))
 
 
-__all__ = ["carry", "remove", "descendants", "rows_of", "Carried", "RUN_TABLES", "SHARED_ARTIFACTS"]
+__all__ = ["carry", "remove", "descendants", "rows_of", "Carried", "RUN_TABLES"]
