@@ -60,8 +60,11 @@ def delete(directory: Path, reader, run_ids: list[str], force: bool = False) -> 
     result = Deleted(runs=every)
     for backend, run_id in _exported(reader, every):
         result.exported.setdefault(backend, []).append(run_id)
-    carried = transfer.carry(Path(directory), trash_dir(directory), every, move=True, with_exports=True)
-    _mark_deleted(trash_dir(directory), carried.runs)
+    trash = trash_dir(directory)
+    if (trash / DB_NAME).exists():  # a copy left there by a restore that was interrupted: the store's is newer
+        transfer.remove(trash, every)
+    carried = transfer.carry(Path(directory), trash, every, move=True, with_exports=True)
+    _mark_deleted(trash, carried.runs)
     return result
 
 
