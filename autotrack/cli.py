@@ -253,8 +253,19 @@ def _with_reader(command):
             if len(text) > 1 and text[0] == text[-1] and text[0] in "'\"":  # a KeyError's quotes
                 text = text[1:-1]
             raise UserError(text) from None
+        except OSError as exc:  # a file written or read by the command (export -o, gc): one line
+            raise UserError(_file_problem(exc)) from None
 
     return handler
+
+
+def _file_problem(exc: OSError) -> str:
+    from autotrack.stores.local import describe_error
+
+    where = f"{exc.filename}: " if exc.filename else ""
+    if isinstance(exc, FileNotFoundError):
+        return f"{where}no such file or folder"
+    return where + describe_error(exc)
 
 
 def _with_store(command):
@@ -267,6 +278,8 @@ def _with_store(command):
             return command(store_dir(_store_directory(args)), args, print_json)
         except (ValueError, StoreError) as exc:
             raise UserError(str(exc)) from None
+        except OSError as exc:
+            raise UserError(_file_problem(exc)) from None
 
     return handler
 

@@ -60,6 +60,8 @@ def cmd_export(reader, args, print_json) -> int:
     output = Path(args.output)
     if output.is_dir():
         raise ValueError(f"--output {output} is a folder: name the file to write (runs.tar)")
+    if not output.absolute().parent.is_dir():
+        raise ValueError(f"--output {output}: there is no folder {output.absolute().parent}")
     result = export_runs(reader.directory, reader, ids, output)
     if args.json:
         print_json(result)

@@ -117,3 +117,6 @@ def test_a_damaged_or_foreign_archive_is_refused_in_one_line_and_nothing_is_impo
     assert not (target / "runs.db").exists() or at(target, "runs", "--json") == []
     bad_query = at(nodes[1], "export", "--where", "name like", "-o", str(tmp_path / "x.tar"), check=False)
     assert bad_query.returncode == 1 and "--where" in bad_query.stderr and not (tmp_path / "x.tar").exists()
+    nowhere = at(nodes[1], "export", "--where", "name like 'node%'", "-o", str(tmp_path / "gone" / "x.tar"),
+                 check=False)
+    assert nowhere.returncode == 1 and "there is no folder" in nowhere.stderr and len(nowhere.stderr.splitlines()) == 1
