@@ -34,7 +34,9 @@ PARAM_TEXT_SQL = ("(SELECT CASE WHEN json_valid(p.value) AND json_type(p.value) 
                   "THEN json_extract(p.value, '$') ELSE p.value END "
                   "FROM params p WHERE p.run_id = r.id AND p.key = ?)")
 TAG_SQL = "(SELECT t.value FROM tags t WHERE t.run_id = r.id AND t.key = ?)"
-_RUN_COLUMNS = {"id": "r.id", "name": "r.name", "status": "r.status", "experiment": "r.experiment",
+# A run's status as lists show it: `running` whose process is gone reads `killed` (run_summary).
+STATUS_SQL = "autotrack_status(r.status, r.pid, r.host, r.proc_token)"
+_RUN_COLUMNS = {"id": "r.id", "name": "r.name", "status": STATUS_SQL, "experiment": "r.experiment",
                 "source": "r.source", "parent": "r.parent_id", "host": "r.host", "error": "r.error",
                 "started": "r.start_time", "ended": "r.end_time", "duration": "(r.end_time - r.start_time)"}
 _NUMERIC_RUN_FIELDS = ("started", "ended", "duration")
@@ -53,7 +55,15 @@ def where_sql(text: str, metric_goals: tuple = ()) -> tuple[str, list]:
 def install(conn: sqlite3.Connection) -> sqlite3.Connection:
     """Add the functions compiled queries call to a connection (read-only ones too)."""
     conn.create_function("autotrack_number", 1, as_number, deterministic=True)
+    conn.create_function("autotrack_status", 4, shown_status)  # not deterministic: processes end
     return conn
+
+
+def shown_status(status, pid, host, token) -> str:
+    from autotrack.run import KILLED, RUNNING
+    from autotrack.stores.reader import process_gone
+
+    return KILLED if status == RUNNING and process_gone(pid, host, token) else status
 
 
 def as_number(stored) -> float | None:
@@ -248,5 +258,5 @@ def _duration(value: Value) -> float:
                      value.column)
 
 
-__all__ = ["where_sql", "install", "as_number", "LATEST_METRIC_SQL", "SERIES_LATEST_SQL", "PARAM_SQL",
+__all__ = ["where_sql", "install", "as_number", "shown_status", "STATUS_SQL", "LATEST_METRIC_SQL", "SERIES_LATEST_SQL", "PARAM_SQL",
            "PARAM_NUMBER_SQL", "BEST_METRIC_SQL"]

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from autotrack.stores.local import DB_NAME, StoreError
 from autotrack.stores.reader import SUMMARY_COLUMNS, UNLISTED_SOURCES, run_summary, stored_value
 from autotrack.query import QueryError, install, where_sql
-from autotrack.query.sql import LATEST_METRIC_SQL, PARAM_SQL, SERIES_LATEST_SQL
+from autotrack.query.sql import LATEST_METRIC_SQL, PARAM_SQL, SERIES_LATEST_SQL, STATUS_SQL
 
 PAGE_SIZE = 100
 DEFAULT_METRIC_COLUMNS = 3
@@ -163,7 +163,7 @@ def _where(query: RunsQuery, condition: tuple[str, list]) -> tuple[str, list]:
         clauses.append("r.parent_id IS NULL AND (r.source IS NULL OR r.source NOT IN (?, ?))")
         args.extend(UNLISTED_SOURCES)
     if query.status:
-        clauses.append("r.status = ?")
+        clauses.append(f"{STATUS_SQL} = ?")
         args.append(query.status)
     sql, condition_args = condition
     if sql != "1":

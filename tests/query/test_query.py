@@ -158,3 +158,21 @@ def test_a_query_that_cannot_be_read_is_one_line_naming_the_token(store, query, 
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr.strip().splitlines() == [f"autotrack: --where: {result.stderr.split('--where: ')[1].strip()}"]
     assert message in result.stderr
+
+
+def test_a_run_whose_process_died_is_killed_to_queries_as_in_lists(tmp_path):
+    (tmp_path / "doomed.py").write_text(textwrap.dedent("""
+        import os, signal, autotrack
+        with autotrack.start_run(name="doomed"):
+            autotrack.log_metric("loss", 1.0)
+            autotrack.flush()
+            os.kill(os.getpid(), signal.SIGKILL)
+    """))
+    store = tmp_path / "store"
+    env = {**os.environ, "AUTOTRACK": "1", "AUTOTRACK_DIR": str(store)}
+    subprocess.run([sys.executable, "doomed.py"], cwd=tmp_path, env=env, capture_output=True, timeout=240)
+    (run,) = json.loads(autotrack_cli(store, "runs", "--json").stdout)
+    assert run["status"] == "killed"
+    killed = json.loads(autotrack_cli(store, "runs", "--where", "status = killed", "--json").stdout)
+    running = json.loads(autotrack_cli(store, "runs", "--where", "status = 'running'", "--json").stdout)
+    assert [found["id"] for found in killed] == [run["id"]] and running == []
