@@ -187,9 +187,11 @@ def _reader(store: str | None):
     return StoreReader(store)
 
 
-def runs(experiment: str | None = None, store: str | None = None, limit: int | None = None) -> list[dict]:
-    """Runs in the store, newest first, as dicts (see docs/schema.md)."""
-    return _reader(store).runs(experiment=experiment, limit=limit)
+def runs(experiment: str | None = None, store: str | None = None, limit: int | None = None,
+         where: str | None = None) -> list[dict]:
+    """Runs in the store, newest first, as dicts (see docs/schema.md); `where`: only those a query
+    matches (docs/query.md)."""
+    return _reader(store).runs(experiment=experiment, limit=limit, where=where)
 
 
 def search_runs(where: str | None = None, experiment: str | list[str] | None = None,

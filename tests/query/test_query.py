@@ -96,6 +96,7 @@ def test_runs_where_and_search_runs_list_exactly_the_matching_runs(store, every_
     assert {run["id"] for run in listed} == expected
     frame = autotrack.search_runs(where=query, store=str(store))
     assert set(frame["run_id"]) == expected
+    assert {run["id"] for run in autotrack.runs(where=query, store=str(store))} == expected
 
 
 def test_started_compares_with_a_local_date_and_time(store, every_run):
