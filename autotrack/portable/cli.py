@@ -44,6 +44,29 @@ def add_commands(commands, store_flag, handler_of, plain_handler) -> None:
     merge.set_defaults(handler=plain_handler(cmd_merge))
 
 
+def _pending_for_backends(directory: Path, run_ids: list[str]) -> list[str]:
+    """Runs brought into this store are exported by `autotrack sync` to the backends this store's
+    settings name, like runs trained here (a run a backend already has is found there again by
+    its autotrack id, not created twice). Returns those backends."""
+    from autotrack import config
+    from autotrack.export import Exporter
+
+    backends = [name for name in config.load_settings({"dir": str(directory)}).backends if name != "local"]
+    if not backends or not run_ids:
+        return []
+    exporter = Exporter(directory, {})
+    try:
+        for backend in backends:
+            exporter.add_pending(run_ids, backend)
+    finally:
+        exporter.close()
+    return backends
+
+
+def _sync_hint(backends: list[str]) -> str:
+    return f"; pending for {', '.join(backends)}: `autotrack sync` exports them" if backends else ""
+
+
 def cmd_export(reader, args, print_json) -> int:
     from autotrack.lifecycle.cli import bytes_text
     from autotrack.portable.archive import export_runs
@@ -81,11 +104,13 @@ def cmd_import(directory: Path, args, print_json) -> int:
     if not args.archive:
         raise ValueError("name the file to import (written by `autotrack export`), or --from-mlflow URI")
     done = import_runs(directory, Path(args.archive))
+    backends = _pending_for_backends(directory, done.runs)
     if args.json:
-        print_json({"imported": done.runs, "already": done.already, "points": done.points, "files": done.files})
+        print_json({"imported": done.runs, "already": done.already, "points": done.points, "files": done.files,
+                    "pending_for": backends})
         return 0
     print(f"imported {len(done.runs)} run(s), {done.points:,} metric points and {done.files} artifact file(s)"
-          + (f"; {len(done.already)} were already in the store" if done.already else ""))
+          + (f"; {len(done.already)} were already in the store" if done.already else "") + _sync_hint(backends))
     return 0
 
 
@@ -123,14 +148,15 @@ def cmd_merge(directory: Path, args, print_json) -> int:
     for source in args.sources:
         done = merge_store(directory, Path(os.path.expanduser(source)))
         results.append({"source": source, "imported": done.runs, "already": done.already, "points": done.points,
-                        "files": done.files})
+                        "files": done.files, "pending_for": _pending_for_backends(directory, done.runs)})
     if args.json:
         print_json(results)
         return 0
     for result in results:
         print(f"{result['source']}: {len(result['imported'])} run(s) added, {result['points']:,} metric points, "
               f"{result['files']} artifact file(s)"
-              + (f"; {len(result['already'])} were already here" if result["already"] else ""))
+              + (f"; {len(result['already'])} were already here" if result["already"] else "")
+              + _sync_hint(result["pending_for"]))
     return 0
 
 

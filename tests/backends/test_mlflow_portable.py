@@ -118,3 +118,18 @@ def test_edits_of_an_exported_run_reach_mlflow_on_sync_and_a_deletion_says_it_st
     deleted = at(store, "delete", trained["id"][:8], env=env).stdout
     assert "1 run had been exported to mlflow: still there" in deleted
     assert "every run is exported" in at(store, "sync", env=env).stdout  # a deleted run is never exported
+
+
+def test_runs_merged_into_a_store_that_exports_go_to_mlflow_once(mlflow_server, histories, tmp_path):
+    env = {"MLFLOW_TRACKING_URI": mlflow_server, "AUTOTRACK_BACKENDS": "local,mlflow"}
+    laptop = tmp_path / "laptop"
+    (merged,) = at(laptop, "merge", str(histories["store"]), "--json", env=env)
+    assert merged["pending_for"] == ["mlflow"] and len(merged["imported"]) == 1
+    assert "pending for mlflow" in at(tmp_path / "other", "merge", str(histories["store"]), env=env).stdout
+    at(laptop, "sync", env=env)
+    (run_id,) = merged["imported"]
+    client = mlflow.MlflowClient(mlflow_server)
+    experiment = client.get_experiment_by_name(histories["tracked"])
+    found = client.search_runs([experiment.experiment_id], f"tags.`autotrack.run_id` = '{run_id}'")
+    assert len(found) == 1  # the run the training store had exported, found again: not a second one
+    assert at(laptop, "runs", "--json")[0]["exports"]["mlflow"]["status"] == "done"
