@@ -80,6 +80,16 @@ def autotrack_run_name(model: Any, call: Call) -> str | None:
 
 
 @hookspec(firstresult=True)
+def autotrack_search_run_id(call: Call) -> str | None:
+    """Called at the start of a `search` call (Optuna's `optimize`). Return a run id (32 hex
+    characters) that names the search wherever it runs — an Optuna study in a shared database,
+    optimized by several processes or machines —, so that each process's run of it is one run
+    and its trials one run's children, in a shared store, after `autotrack merge`, and on a
+    backend. None: a new id. First non-None answer wins.
+    """
+
+
+@hookspec(firstresult=True)
 def autotrack_fit_steps(model: Any, call: Call) -> dict[str, Any] | None:
     """Called at the start of an outermost fit. Return `{step_name: step_object}` for the parts of
     a composite model (a Pipeline's steps); their nested fit times are stored as

@@ -15,8 +15,11 @@ from typing import Any, Callable, Iterable
 # of its run named `<metric_name(scorer)>.<the variable of X>`; read is a function that reads a
 # data file whose path `data_arguments` names as `path`: the file is noted for the runs that
 # follow in the process (capture/data_files.py), so that `autotrack reproduce --check` can tell
-# whether it still holds what the run read.
-KINDS = ("fit", "evaluate", "predict", "transform", "score", "metric", "scorer", "read")
+# whether it still holds what the run read; search is a call that runs the user's code for trials
+# (Optuna's `optimize`): a run of its own, open while the call runs, in which the user's fits are
+# tracked as usual (not as its internals); the integration makes each trial a child run in
+# `autotrack_prepare_call` (autotrack/search_calls.py).
+KINDS = ("fit", "evaluate", "predict", "transform", "score", "metric", "scorer", "read", "search")
 
 
 def default_model(instance: Any, args: tuple, kwargs: dict) -> Any:

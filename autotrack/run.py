@@ -49,8 +49,9 @@ class Run:
     """One tracked unit of work. Every method queues records and returns at once."""
 
     def __init__(self, session: Session, name: str | None, experiment: str,
-                 parent_id: str | None = None, source: str = "auto", start_time: float | None = None):
-        self.id = uuid.uuid4().hex
+                 parent_id: str | None = None, source: str = "auto", start_time: float | None = None,
+                 run_id: str | None = None):
+        self.id = run_id or uuid.uuid4().hex
         self.name = redact_text(name) if name else name
         self.experiment = experiment
         self.parent_id = parent_id
@@ -59,6 +60,9 @@ class Run:
         self.end_time: float | None = None
         self.status = RUNNING
         self.error: str | None = None
+        # A run the user's fits record into instead of starting runs of their own (an Optuna
+        # trial: the model it fits is the trial's).
+        self.joins_fits = False
         self._session = session
         self._writer = session.writer
         self._put = self._writer.put

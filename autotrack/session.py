@@ -238,7 +238,7 @@ class Session:
 
     # -- runs -----------------------------------------------------------------------------------
     def new_run(self, name: str | None, source: str, parent: Run | None = None,
-                experiment: str | None = None) -> Run:
+                experiment: str | None = None, run_id: str | None = None) -> Run:
         from autotrack.run import Run
 
         settings = self.configure()
@@ -247,7 +247,7 @@ class Session:
         if parent is None and self._inherited is not None:  # a run of the process that started us
             parent_id = self._inherited["run_id"]
         run = Run(self, name, experiment or (parent.experiment if parent else config.experiment_name(settings)),
-                  parent_id=parent_id, source=source)
+                  parent_id=parent_id, source=source, run_id=run_id)
         if source != "child":
             self._open_runs[run.id] = run
             self._last_run.set(run)
@@ -345,15 +345,21 @@ class Session:
                 self._prepare(tracked)
                 return tracked
         params = self._model_params(call)
-        run = self.new_run(self._run_name(call, params), self._source(call))
+        joining = active_run.get()
+        if joining is not None and joining.joins_fits and joining.end_time is None:
+            run, joined = joining, True  # an Optuna trial's fit (or cross_val_score): the trial's run
+        else:
+            run, joined = self.new_run(self._run_name(call, params), self._source(call)), False
         self._enter_tracked_call(run)
         try:
-            tracked = Tracked(call, run, self._capture_fit_start(run, call, caller, params), owned=True)
+            tracked = Tracked(call, run, self._capture_fit_start(run, call, caller, params), owned=True,
+                              joined=joined)
             self._prepare(tracked)
         except BaseException:  # strict mode re-raised a tracking error: leave nothing half-open
             self._leave_tracked_call(run)
             call.run_cleanups()
-            run.end("failed", "autotrack: tracking error when the fit started")
+            if not joined:
+                run.end("failed", "autotrack: tracking error when the fit started")
             raise
         return tracked
 
@@ -444,7 +450,8 @@ class Session:
         try:
             self._capture_fit_end(tracked.run, tracked.call, elapsed, step_times)
         finally:
-            tracked.run.end(FINISHED)
+            if not tracked.joined:
+                tracked.run.end(FINISHED)
 
     def _capture_fit_end(self, run: Run, call: Call, elapsed: float, step_times: dict) -> None:
         hook, settings = self.plugins.hook, self.settings
@@ -488,7 +495,8 @@ class Session:
             return
         self._leave_tracked_call(run)
         run.set_timings({_time_key(tracked.call): elapsed, **({"steps": step_times} if step_times else {})})
-        run.end(status_for(exc), exc)
+        if not tracked.joined:  # a joined run's owner (the trial) ends it, seeing the exception
+            run.end(status_for(exc), exc)
 
     def open_context(self, run: Run, within: str) -> None:
         """Processes started from now until close_context (joblib workers, subprocesses)
@@ -851,12 +859,13 @@ def _rearm_sigint_exit() -> None:
 
 class Tracked:
     """An outermost call being tracked: its Call, its run, the composite model's steps, and
-    whether the call owns the run (starts and ends it) or joins the model's run (evaluate)."""
+    whether the call owns the run (records its fit there) or joins the model's run (evaluate);
+    a `joined` fit records into an open run that someone else ends (an Optuna trial's)."""
 
-    __slots__ = ("call", "run", "steps", "owned")
+    __slots__ = ("call", "run", "steps", "owned", "joined")
 
-    def __init__(self, call: Call, run: Run, steps: dict | None, owned: bool):
-        self.call, self.run, self.steps, self.owned = call, run, steps, owned
+    def __init__(self, call: Call, run: Run, steps: dict | None, owned: bool, joined: bool = False):
+        self.call, self.run, self.steps, self.owned, self.joined = call, run, steps, owned, joined
 
 
 def _run_name(call: Call, model_name: str | None = None) -> str:

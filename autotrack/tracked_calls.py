@@ -91,6 +91,10 @@ def make_wrapper(session: Session, target: Target, integration: Integration):
         return _scorer_wrapper(session, target)
     if kind == "read":
         return _read_wrapper(session, target)
+    if kind == "search":
+        from autotrack.search_calls import search_wrapper
+
+        return search_wrapper(session, target)
     return _predict_wrapper(session, target)
 
 
@@ -160,7 +164,8 @@ def _fit_wrapper(session: Session, target: Target, framework: _FrameworkCode):
                 call.result = result
                 session.end_call(tracked, elapsed, frame.step_times)
         finally:
-            if tracked.owned and tracked.run.end_time is None:  # a failing hook must not leave the run open
+            # a failing hook must not leave the run open
+            if tracked.owned and not tracked.joined and tracked.run.end_time is None:
                 with guard("ending a run"):
                     tracked.run.end()
         return result

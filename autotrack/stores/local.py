@@ -355,15 +355,23 @@ class LocalStore(ServingTables, Store):
 
     @staticmethod
     def _write_run_start(conn, run_id, fields):
+        # A run started again under the same id (an Optuna study that several processes optimize,
+        # each starting the study's run) keeps what it recorded and its first start; it is running
+        # again, in the newest process, and goes back to pending for the backends that had it.
         conn.execute(
-            "INSERT OR REPLACE INTO runs (id, experiment, name, status, parent_id, source, start_time,"
-            " pid, host, proc_token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO runs (id, experiment, name, status, parent_id, source, start_time,"
+            " pid, host, proc_token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (id) DO UPDATE SET experiment = excluded.experiment, name = excluded.name,"
+            " status = excluded.status, parent_id = excluded.parent_id, source = excluded.source,"
+            " start_time = MIN(runs.start_time, excluded.start_time), end_time = NULL, error = NULL,"
+            " pid = excluded.pid, host = excluded.host, proc_token = excluded.proc_token",
             (run_id, fields["experiment"], fields["name"], fields["status"], fields["parent_id"],
              fields["source"], fields["start_time"], fields["pid"], fields["host"], fields["proc_token"]),
         )
         # Backends other than this store receive the run from here: it is pending for each.
         conn.executemany(
-            "INSERT OR IGNORE INTO exports (run_id, backend, status) VALUES (?, ?, 'pending')",
+            "INSERT INTO exports (run_id, backend, status) VALUES (?, ?, 'pending')"
+            " ON CONFLICT (run_id, backend) DO UPDATE SET status = 'pending' WHERE status = 'done'",
             [(run_id, backend) for backend in fields.get("exports", ())])
 
     @staticmethod
