@@ -17,7 +17,7 @@ import pytest
 os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 
-START_TIMEOUT_S = 60
+START_TIMEOUT_S = 120  # a new PostgreSQL database is migrated to MLflow's schema first
 
 
 def _free_port() -> int:
@@ -27,11 +27,13 @@ def _free_port() -> int:
 
 
 class MlflowServer:
-    """`mlflow server` with a SQLite backend store and local artifacts under `root`; stop() and
-    start() again keep its port and database, as a restarted team server would."""
+    """`mlflow server` with a SQLite backend store (or `backend_store_uri`, a PostgreSQL database)
+    and proxied artifacts under `root`; stop() and start() again keep its port and database, as a
+    restarted team server would."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, backend_store_uri: str | None = None):
         self.root = root
+        self.backend_store_uri = backend_store_uri or f"sqlite:///{root / 'mlflow.db'}"
         self.port = _free_port()
         self.uri = f"http://127.0.0.1:{self.port}"
         self.log_path = root / "server.log"
@@ -40,7 +42,7 @@ class MlflowServer:
     def start(self) -> None:
         command = [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1",
                    "--port", str(self.port), "--workers", "1",
-                   "--backend-store-uri", f"sqlite:///{self.root / 'mlflow.db'}",
+                   "--backend-store-uri", self.backend_store_uri,
                    "--artifacts-destination", str(self.root / "artifacts")]
         env = {key: value for key, value in os.environ.items() if not key.startswith("MLFLOW_")}
         # No background job runner (it starts a dozen huey processes the tests never use).
@@ -126,3 +128,27 @@ def mlflow_restartable(mlflow_process) -> MlflowServer:
     if not mlflow_process.running or not mlflow_process.healthy():
         mlflow_process.stop()
         mlflow_process.start()
+
+
+@pytest.fixture(scope="session")
+def team_server(tmp_path_factory) -> MlflowServer:
+    """The team set-up README describes: an MLflow server whose backend store is a PostgreSQL
+    database (Debian's PostgreSQL, installed by `make test`), serving the artifacts itself."""
+    pytest.importorskip("mlflow")
+    pytest.importorskip("psycopg")
+    from postgres import Postgres, binaries
+
+    bindir = binaries()
+    if bindir is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL's server is not installed: `make test` installs it (make postgres)")
+        pytest.skip("PostgreSQL's server is not installed (make postgres)")
+    database = Postgres(bindir)
+    database.start()
+    try:
+        server = MlflowServer(tmp_path_factory.mktemp("mlflow-postgres"), database.create_database("mlflow"))
+        server.start()
+        yield server
+        server.stop()
+    finally:
+        database.stop()

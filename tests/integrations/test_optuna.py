@@ -114,6 +114,7 @@ def test_each_trial_is_a_child_run_with_its_params_value_state_and_the_model_it_
 
 
 def test_two_processes_optimizing_one_study_in_a_database_record_under_one_run(tmp_path, store):
+    """Each process's run of the study has the id `autotrack_search_run_id` derives from the study."""
     (tmp_path / "create.py").write_text(script("""
         import optuna
         optuna.create_study(study_name="shared", storage="sqlite:///study.db", direction="minimize")
