@@ -54,6 +54,9 @@ class Target:
     model: Callable[[Any, tuple, dict], Any] = default_model
     run_name: str | None = None
     metric_name: Callable[[Any], str] | None = None  # a scorer's: the metric's name, given the scorer
+    # A plain function's model is its result; or the part of it this names (xgboost.dask.train
+    # returns {"booster": ..., "history": ...}).
+    model_of_result: Callable[[Any], Any] | None = None
 
     def __post_init__(self):
         if self.kind not in KINDS:

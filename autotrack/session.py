@@ -456,7 +456,8 @@ class Session:
     def _capture_fit_end(self, run: Run, call: Call, elapsed: float, step_times: dict) -> None:
         hook, settings = self.plugins.hook, self.settings
         if call.model is None:
-            call.model = call.result
+            of_result = call.target.model_of_result
+            call.model = call.result if of_result is None else of_result(call.result)
         model = call.model
         run.set_timings({_time_key(call): elapsed, **({"steps": step_times} if step_times else {})})
         call.notes["fit_seconds"] = elapsed  # what the background work may cost is sized on it

@@ -18,7 +18,7 @@ from autotrack.capture.eval_sets import describe_eval_sets, eval_pairs, training
 from autotrack.integration import Integration, Target
 from autotrack.integrations.lightgbm_callback import (
     CV_RUN, TRAIN_RUN, AutotrackCallback, _is_dataset, _is_instance, canonical_params, describe_lightgbm_dataset,
-    feature_importances, given_label, model_artifact, record_training_end,
+    feature_importances, given_label, model_artifact, record_evals_history, record_training_end,
 )
 from autotrack.plugins import hookimpl
 
@@ -115,6 +115,8 @@ def autotrack_fit_results(model, run, call):
     training = callback.training if callback is not None else None
     if training is not None and training.run is not run:
         training = None  # the user's callback recorded into another run (a nested train)
+    if callback is None and _is_sklearn_model(model):  # lightgbm.dask: trained on the workers
+        record_evals_history(run, getattr(model, "evals_result_", None))
     record_training_end(run, booster, training, _best_iteration(booster))
 
 

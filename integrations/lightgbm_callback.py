@@ -239,6 +239,17 @@ def _first_validation_metric(results, training_set: str) -> str | None:
     return None
 
 
+def record_evals_history(run, evals_result) -> None:
+    """A training the callback could not watch (lightgbm.dask's, run on the Dask workers): each
+    iteration's results as the model keeps them, `<eval set>.<metric>` at the iteration's step,
+    as the callback names them."""
+    for set_name, metrics in (evals_result or {}).items():
+        for metric, values in metrics.items():
+            key = f"{set_name}.{metric}"
+            for step, value in enumerate(values):
+                run.log_metrics({key: value}, step=step)
+
+
 def record_training_end(run, booster, training: _Training | None, best_iteration: int) -> None:
     """Parameters as the booster resolved them (those the user set keep the value they set: a
     schedule leaves the booster with its last iteration's); with the callback's record:

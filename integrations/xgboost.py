@@ -33,6 +33,7 @@ from autotrack.plugins import hookimpl
 __all__ = ["AutotrackCallback"]  # built on first access, see __getattr__
 
 _TRAINING_MODULES = ("xgboost", "xgboost.training")
+DASK_TRAIN_RUN = "xgboost.dask.train"
 
 
 # -- what to patch --------------------------------------------------------------------------------
@@ -68,10 +69,23 @@ def _targets(module):
         yield Target(module.Booster, method, "predict", data_arguments=_predict_argument)
 
 
+def _dask_targets(module):
+    """xgboost.dask.train(client, params, dtrain, ...): trained on the Dask workers, recorded
+    from what it returns (the booster and each iteration's history)."""
+    yield Target(module, "train", "fit", data_arguments=_dask_dtrain_argument, run_name=DASK_TRAIN_RUN,
+                 model_of_result=lambda result: result.get("booster") if isinstance(result, dict) else None)
+
+
+def _dask_dtrain_argument(args: tuple, kwargs: dict) -> dict:
+    return {"X": args[2] if len(args) > 2 else kwargs.get("dtrain")}
+
+
 @hookimpl
 def autotrack_register_integrations(register):
     register(Integration(name="xgboost", modules=("xgboost",), distribution="xgboost",
                          supported=">=2,<4", targets=_targets))
+    register(Integration(name="xgboost.dask", modules=("xgboost.dask",), distribution="xgboost",
+                         supported=">=2,<4", targets=_dask_targets))
 
 
 # -- recognising xgboost's objects without importing xgboost --------------------------------------
@@ -85,11 +99,17 @@ def _training_function(call) -> str | None:
 
 
 def _is_estimator(value) -> bool:
-    """An estimator of xgboost's scikit-learn API trained in this process (not Dask's or Spark's,
-    whose training runs in other processes)."""
+    """An estimator of xgboost's scikit-learn API, Dask's included (not Spark's, whose estimators
+    are Spark ML's)."""
     sklearn_api = sys.modules.get("xgboost.sklearn")
     return (sklearn_api is not None and isinstance(value, sklearn_api.XGBModel)
-            and not type(value).__module__.startswith(("xgboost.dask", "xgboost.spark")))
+            and not type(value).__module__.startswith("xgboost.spark"))
+
+
+def _trains_elsewhere(estimator) -> bool:
+    """Dask's estimators train on the cluster's workers, out of our callback's reach: their
+    history is read from the fitted estimator."""
+    return type(estimator).__module__.startswith("xgboost.dask")
 
 
 def _is_random_forest(estimator) -> bool:
@@ -201,6 +221,8 @@ def autotrack_model_params(model, call):
     function = _training_function(call)
     if model is None and function is not None:
         return _training_function_params(call, function)
+    if model is None and call.target.run_name == DASK_TRAIN_RUN:
+        return _dask_train_params(call)
     if _is_estimator(model):
         return _estimator_params(model)
     return None
@@ -210,6 +232,10 @@ def autotrack_model_params(model, call):
 def autotrack_run_name(model, call):
     """`xgboost.train(binary:logistic)`: the training function and the objective (XGBoost's
     default, `reg:squarederror`, when none is given); `, continued` when it goes on from a model."""
+    if model is None and call.target.run_name == DASK_TRAIN_RUN:
+        params = canonical_params(_params_dict(_dask_train_params(call)))
+        return training_function_name(DASK_TRAIN_RUN, params.get("objective", "reg:squarederror"),
+                                      bool(call.kwargs.get("xgb_model")))
     function = _training_function(call) if model is None else None
     if function is None:
         return None
@@ -237,7 +263,10 @@ def autotrack_prepare_call(call, run):
     if function is not None:
         _prepare_training_function(call, run)
     elif call.target.attribute == "fit" and _is_estimator(call.instance):
-        _prepare_estimator_fit(call, run)
+        if _trains_elsewhere(call.instance):
+            _describe_eval_set(call, run)
+        else:
+            _prepare_estimator_fit(call, run)
 
 
 def _describe_evals(call, run, arguments: dict) -> None:
@@ -309,23 +338,45 @@ def autotrack_model_artifact(model):
 
 
 @hookimpl
-def autotrack_fit_results(model, run):
+def autotrack_fit_results(model, run, call):
     if _is_booster(model):  # xgboost.train's result: the run's model is known only now
         run.set_tags({"model.class": _class_name(model)})
+        if call.target.run_name == DASK_TRAIN_RUN:
+            _record_history(run, call.result.get("history") or {})
+            run.log_params(_resolved_params(model))
     elif _is_estimator(model) and run not in _CALLBACK_RUNS:
         _record_without_callback(run, model)
 
+
+def _record_history(run, evals_log: dict) -> None:
+    """Each iteration's evaluation, as the callback would have recorded it."""
+    run.set_metric_goals(_goals(evals_log))
+    for data_name, metrics in evals_log.items():
+        for metric_name, values in metrics.items():
+            for step, value in enumerate(values):
+                run.log_metrics({f"{data_name}.{metric_name}": value}, step=step)
+
+
+def _dask_train_params(call) -> dict:
+    import inspect
+
+    try:
+        arguments = inspect.signature(call.target.owner.train).bind(*call.args, **call.kwargs)
+    except TypeError:
+        return {}
+    arguments.apply_defaults()
+    named = arguments.arguments
+    params = canonical_params(_params_dict(named.get("params")))
+    params.update({name: named.get(name) for name in _TRAINING_SETTINGS if named.get(name) is not None})
+    params.update(_callback_params(named.get("callbacks")))
+    return params
 
 
 def _record_without_callback(run, estimator) -> None:
     """An estimator trained without our callback (a random forest): its evaluation history,
     resolved params and early-stopping state, read from the fitted estimator."""
     evals_log = getattr(estimator, "evals_result_", None) or {}
-    run.set_metric_goals(_goals(evals_log))
-    for data_name, metrics in evals_log.items():
-        for metric_name, values in metrics.items():
-            for step, value in enumerate(values):
-                run.log_metrics({f"{data_name}.{metric_name}": value}, step=step)
+    _record_history(run, evals_log)
     booster = estimator.get_booster()
     run.log_params(_resolved_params(booster))
     callbacks = list(estimator.callbacks or ())

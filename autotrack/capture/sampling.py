@@ -11,7 +11,7 @@ def evenly_spaced_rows(data, limit: int):
     Data whose rows cannot be taken (a framework's own dataset type) is returned as it is, for that
     framework's plugin to handle; None for a one-shot iterator, which fit has already consumed.
     """
-    if data is None:
+    if data is None or lives_elsewhere(data):
         return None
     rows = row_count(data)
     if rows is None:
@@ -34,12 +34,22 @@ def evenly_spaced_rows(data, limit: int):
     return numpy.array(array[::step], copy=True)
 
 
+def lives_elsewhere(data) -> bool:
+    """A lazy, distributed collection (one implementing Dask's collection protocol: Dask's arrays
+    and DataFrames, xarray's): its rows are computed on a cluster, perhaps read from storage
+    first. Nothing of autotrack's pulls them into this process: no sample, no profile."""
+    return hasattr(type(data), "__dask_graph__")
+
+
 def row_count(data) -> int | None:
     """Rows of an array, DataFrame or sequence (its shape's first, else its length); None when
     it has neither."""
     shape = getattr(data, "shape", None)
     if shape:
-        return int(shape[0])
+        try:
+            return int(shape[0])
+        except (TypeError, ValueError):  # a lazy collection's unknown length (NaN)
+            return None
     try:
         return len(data)
     except TypeError:

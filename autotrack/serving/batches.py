@@ -65,8 +65,11 @@ def _is_frame(data) -> bool:
 
 
 def is_basic(data) -> bool:
-    return isinstance(data, (np.ndarray, list, tuple)) or hasattr(data, "iloc") or \
-        (hasattr(data, "detach") and hasattr(data, "cpu"))
+    if isinstance(data, (np.ndarray, list, tuple)):
+        return True
+    from autotrack.capture.sampling import lives_elsewhere
+
+    return (hasattr(data, "iloc") or (hasattr(data, "detach") and hasattr(data, "cpu"))) and not lives_elsewhere(data)
 
 
 def as_table(data, hook):
