@@ -90,6 +90,19 @@ def autotrack_search_run_id(call: Call) -> str | None:
 
 
 @hookspec(firstresult=True)
+def autotrack_enclosing_run() -> dict | None:
+    """Called at the start of an outermost fit when no run is active on its thread: is this
+    process doing the work of a run another process owns (a Ray Tune trial's worker)?
+
+    Return `{"run_id": ..., "experiment": ...}` to record the fit into that run (its params,
+    metrics, model join the run under its id; this process neither starts nor ends it), or
+    `{"part_of": "why"}` without a run id when the fit is part of work whose run this process
+    cannot reach (rank 1 of a Ray Train job): it is then not tracked. None: a run of its own.
+    Called for nearly every fit: answer in microseconds. First non-None answer wins.
+    """
+
+
+@hookspec(firstresult=True)
 def autotrack_fit_steps(model: Any, call: Call) -> dict[str, Any] | None:
     """Called at the start of an outermost fit. Return `{step_name: step_object}` for the parts of
     a composite model (a Pipeline's steps); their nested fit times are stored as

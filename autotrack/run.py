@@ -50,7 +50,7 @@ class Run:
 
     def __init__(self, session: Session, name: str | None, experiment: str,
                  parent_id: str | None = None, source: str = "auto", start_time: float | None = None,
-                 run_id: str | None = None):
+                 run_id: str | None = None, attached: bool = False):
         self.id = run_id or uuid.uuid4().hex
         self.name = redact_text(name) if name else name
         self.experiment = experiment
@@ -63,6 +63,9 @@ class Run:
         # A run the user's fits record into instead of starting runs of their own (an Optuna
         # trial: the model it fits is the trial's).
         self.joins_fits = False
+        # A run of another process that this one records into (joined_runs.py): never started or
+        # ended here, so it writes no start or end record and is exported by its owner.
+        self.attached = attached
         self._session = session
         self._writer = session.writer
         self._put = self._writer.put
@@ -70,6 +73,10 @@ class Run:
         self._steps: dict[str, int] = {}
         self._latency: dict[str, LatencyStats] = {}
         self._described: dict[str, set] = {}
+        if attached:
+            self._put(("run_attach", self.id, {"experiment": experiment, "start_time": self.start_time,
+                                               "pid": os.getpid(), "host": _HOST, "proc_token": _own_process_token()}))
+            return
         # A preprocessing record stays local, as run lists leave it out: the model it feeds carries
         # its params, and a team server would otherwise show one top-level run per scaler fitted.
         exports = () if source == PREPROCESSING else session.export_backends()
@@ -230,7 +237,7 @@ class Run:
 
     def end(self, status: str = FINISHED, error: BaseException | str | None = None,
             end_time: float | None = None) -> None:
-        if self.end_time is not None:
+        if self.end_time is not None or self.attached:
             return
         self.end_time = time.time() if end_time is None else end_time
         self.status = status

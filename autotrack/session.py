@@ -11,6 +11,7 @@ import time
 TYPE_CHECKING = False  # typing itself costs ~2 ms at enable(); annotations are strings here
 
 from autotrack import config, preprocessing, sigterm
+from autotrack.joined_runs import NOT_TRACKED, JoinedRuns
 from autotrack.stores.spool import in_fork_child
 from autotrack.patching import Patch, PostImportHooks, all_subclasses, patch_attribute, watch_subclasses
 from autotrack.safety import (background_errors, guard, is_strict, logger, report, report_background, set_strict,
@@ -60,6 +61,7 @@ class Session:
         self.model_runs: dict[int, tuple[Any, Run]] = {}
         self._latency: list[tuple[str, str, Any]] = []
         self._open_runs: dict[str, Run] = {}
+        self.joined_runs = JoinedRuns(self)
         self.process_runs: list[Run] = []  # this process's top-level runs: process_outcome.py
         self._sibling_names = None  # run_names.SiblingNames, made with the first automatic run
         self._fits_running = 0  # tracked calls in progress, all threads: the writer holds its jobs
@@ -334,7 +336,8 @@ class Session:
 
     # -- the fit of a model -------------------------------------------------------------------
     def begin_call(self, call: Call, caller) -> Tracked:
-        """Start tracking an outermost fit (a new run) or evaluate (the model's run, or a new one).
+        """Start tracking an outermost fit (a new run, or the open run it joins: joined_runs.py) or
+        evaluate (the model's run, or a new one); None when the fit is another process's work.
         Each capture step is guarded on its own, so a failing plugin costs only its own part of
         the record; then integrations may prepare the call (add their callback)."""
         model = call.model
@@ -344,10 +347,12 @@ class Session:
                 tracked = Tracked(call, run, None, owned=False)
                 self._prepare(tracked)
                 return tracked
+        joining = self.joined_runs.run_to_join(active_run.get())
+        if joining is NOT_TRACKED:
+            return None
         params = self._model_params(call)
-        joining = active_run.get()
-        if joining is not None and joining.joins_fits and joining.end_time is None:
-            run, joined = joining, True  # an Optuna trial's fit (or cross_val_score): the trial's run
+        if joining is not None:
+            run, joined = joining, True  # an Optuna trial's fit, a Ray Tune trial's: the trial's run
         else:
             run, joined = self.new_run(self._run_name(call, params), self._source(call)), False
         self._enter_tracked_call(run)
@@ -452,6 +457,8 @@ class Session:
         finally:
             if not tracked.joined:
                 tracked.run.end(FINISHED)
+            elif tracked.run.attached:  # a worker of another process's run: written before it goes
+                self.writer.flush(self.settings.exit_timeout)
 
     def _capture_fit_end(self, run: Run, call: Call, elapsed: float, step_times: dict) -> None:
         hook, settings = self.plugins.hook, self.settings
@@ -498,6 +505,8 @@ class Session:
         run.set_timings({_time_key(tracked.call): elapsed, **({"steps": step_times} if step_times else {})})
         if not tracked.joined:  # a joined run's owner (the trial) ends it, seeing the exception
             run.end(status_for(exc), exc)
+        elif run.attached:
+            self.writer.flush(self.settings.exit_timeout)
 
     def open_context(self, run: Run, within: str) -> None:
         """Processes started from now until close_context (joblib workers, subprocesses)

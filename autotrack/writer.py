@@ -28,7 +28,7 @@ DURABLE_WITHIN_S = 3.0
 RETRY_INTERVAL_S = 1.0
 # Records a caller may always queue, full or not: one or two per run, and without them a run
 # would be missing, or read as killed though it ended.
-_ALWAYS_QUEUED = ("run_start", "run_end", "dropped")
+_ALWAYS_QUEUED = ("run_start", "run_attach", "run_end", "dropped")
 
 
 class Job:

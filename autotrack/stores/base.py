@@ -7,6 +7,9 @@ from typing import Protocol
 # Records are tuples, cheap to build on the training thread. The first item names the kind:
 #   ("run_start", run_id, fields)          fields: experiment, name, parent_id, start_time, status,
 #                                          pid, host, proc_token, source
+#   ("run_attach", run_id, fields)         a run of another process this one records into
+#                                          (joined_runs.py): its row is made if the store has
+#                                          none yet, for the owner's run_start to fill in
 #   ("run_end", run_id, status, end_time, error)
 #   ("params", run_id, {key: json_text})
 #   ("tags", run_id, {key: text})
@@ -18,7 +21,7 @@ from typing import Protocol
 #   ("artifact", run_id, name, relative_path, size_bytes)
 #   ("dropped", run_id, {"points": n, "records": n, "why": text})   what could not be kept of the
 #                                          run (the writer's queue was full, the store failing)
-RECORD_KINDS = ("run_start", "run_end", "params", "tags", "metric", "goals", "merge", "dataset", "artifact",
+RECORD_KINDS = ("run_start", "run_attach", "run_end", "params", "tags", "metric", "goals", "merge", "dataset", "artifact",
                 "dropped")
 
 

@@ -375,6 +375,14 @@ class LocalStore(ServingTables, Store):
             [(run_id, backend) for backend in fields.get("exports", ())])
 
     @staticmethod
+    def _write_run_attach(conn, run_id, fields):
+        # Before the owner's run_start, what a worker records must not be lost: a row to hold it.
+        conn.execute(
+            "INSERT INTO runs (id, experiment, status, source, start_time, pid, host, proc_token)"
+            " VALUES (?, ?, 'running', 'auto', ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+            (run_id, fields["experiment"], fields["start_time"], fields["pid"], fields["host"], fields["proc_token"]))
+
+    @staticmethod
     def _write_run_end(conn, run_id, status, end_time, error):
         conn.execute(
             "UPDATE runs SET status = ?, end_time = ?, error = ? WHERE id = ?",
