@@ -59,6 +59,7 @@ bench: browser
 	$(BENCH_VENV)/bin/python benchmarks/serving.py
 	$(BENCH_VENV)/bin/python benchmarks/registry.py
 	$(BENCH_VENV)/bin/python benchmarks/scale.py
+	$(BENCH_VENV)/bin/python benchmarks/engines.py
 
 # The fault campaign alone (kill -9, forks, a locked store, a full disk): ~10 minutes.
 faults: install

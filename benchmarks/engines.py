@@ -9,7 +9,9 @@ is fresh and warms up first (one small sweep), then only the sweep and the flush
 
 - autotrack: one process trains `pairs` sweeps tracked and `pairs` untracked, alternating
   (`autotrack.disable()` restores the originals): the overhead per trial is the median over the
-  pairs of (tracked - untracked) / trials.
+  pairs of (tracked - untracked) / trials. A scenario whose workers are processes the engine
+  starts (Ray's, `PAIRED = False`) is tracked in processes of its own, AUTOTRACK=1 set before
+  the engine starts, against the untracked processes.
 - the engine's MLflow callback (`optuna.integration.MLflowCallback`,
   `ray.air.integrations.mlflow.MLflowLoggerCallback`) to a local SQLite tracking database, in
   its own processes, against untracked processes of the same sweep, interleaved.
@@ -42,6 +44,8 @@ PINNED = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL
 def child(scenario: str, mode: str, workdir: str, quick: bool, pairs: int) -> dict:
     sys.path.insert(0, str(HERE))
     module = importlib.import_module(f"engine_{scenario}")
+    if mode == "autotrack" and not getattr(module, "PAIRED", True):
+        return _unpaired_child(module, workdir, quick)
     state = module.setup(quick, workdir)
     if mode == "mlflow_callback":
         uri = "sqlite:///" + os.path.join(workdir, "mlflow.db")
@@ -66,6 +70,24 @@ def child(scenario: str, mode: str, workdir: str, quick: bool, pairs: int) -> di
                 autotrack.enable(dir=os.path.join(workdir, "store"))
     runs = len(autotrack.runs(store=os.path.join(workdir, "store"), limit=0))
     return {"sweep": tracked, "untracked": untracked, "trials": [module.trials(quick)], "runs": [runs]}
+
+
+def _unpaired_child(module, workdir: str, quick: bool) -> dict:
+    """A sweep whose worker processes track too (Ray's): they inherit AUTOTRACK=1 when the engine
+    starts them, so one process cannot switch tracking off for half its sweeps. Tracked in
+    processes of its own, against the baseline's."""
+    import autotrack
+
+    store = os.path.join(workdir, "store")
+    os.environ.update(AUTOTRACK="1", AUTOTRACK_DIR=store)
+    autotrack.enable(dir=store)
+    state = module.setup(quick, workdir)
+    flush = lambda: autotrack.flush(timeout=600)  # noqa: E731
+    module.sweep(state, warm_up=True)
+    flush()
+    sample = _timed(lambda: module.sweep(state), flush)
+    runs = len(autotrack.runs(store=store, limit=0))
+    return {"sweep": [sample], "trials": [module.trials(quick)], "runs": [runs]}
 
 
 def _timed(work, flush) -> float:
@@ -98,12 +120,15 @@ def run_child(scenario: str, mode: str, quick: bool, pairs: int, pinned: bool) -
 
 
 def measure(scenarios: list[str], quick: bool, pairs: int) -> dict:
+    sys.path.insert(0, str(HERE))
     results: dict = {}
     for pinned in (False, True):
         for scenario in scenarios:
             rounds = max(PROCESSES.values())
+            paired = getattr(importlib.import_module(f"engine_{scenario}"), "PAIRED", True)
+            counts = PROCESSES if paired else {**PROCESSES, "autotrack": PROCESSES["baseline"]}
             plan = [mode for index in range(1 if quick else rounds)
-                    for mode, count in PROCESSES.items() if index < count]
+                    for mode, count in counts.items() if index < count]
             samples: dict = {}
             for mode in plan:
                 started = time.time()
@@ -126,10 +151,13 @@ def table(results: dict) -> str:
         summary = (module.__doc__ or scenario).strip().splitlines()[0]
         trials = samples["autotrack"]["trials"][0]
         own = samples["autotrack"]
-        per_trial = statistics.median((t - u) / trials for t, u in zip(own["sweep"], own["untracked"]))
-        untracked = statistics.median(own["untracked"])
-        tracked = statistics.median(own["sweep"])
         baseline = statistics.median(samples["baseline"]["sweep"])
+        tracked = statistics.median(own["sweep"])
+        if "untracked" in own:  # paired in one process
+            per_trial = statistics.median((t - u) / trials for t, u in zip(own["sweep"], own["untracked"]))
+            untracked = statistics.median(own["untracked"])
+        else:  # in processes of its own: against the baseline processes
+            per_trial, untracked = (tracked - baseline) / trials, baseline
         callback = statistics.median(samples["mlflow_callback"]["sweep"])
         lines.append(
             f"| {scenario}: {summary} | {'pinned to 1' if 'pinned' in name else 'default'} "

@@ -215,3 +215,25 @@ def test_a_seeded_study_finds_the_same_trials_tracked_or_not(run_script, store):
     assert tracked == untracked
     study, trials = the_study_and_trials(store)
     assert len(trials) == 8
+
+
+def test_machines_with_their_own_stores_merge_into_one_study_run(tmp_path):
+    """Two processes, each with its own store as on two machines, optimize one study in a shared
+    database; `autotrack merge` joins their stores into one study run with every trial."""
+    (tmp_path / "worker.py").write_text(script("""
+        import optuna
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        study = optuna.create_study(study_name="shared", storage="sqlite:///study.db", load_if_exists=True)
+        study.optimize(lambda trial: (trial.suggest_float("x", -5, 5) - 1) ** 2, n_trials=4)
+    """))
+    stores = [tmp_path / "machine-a", tmp_path / "machine-b"]
+    for store in stores:  # one after the other: SQLite's create_study is not for racing processes
+        env = {**os.environ, "AUTOTRACK": "1", "AUTOTRACK_DIR": str(store)}
+        subprocess.run([sys.executable, "worker.py"], cwd=tmp_path, env=env, check=True, timeout=120)
+    merged = subprocess.run([sys.executable, "-m", "autotrack", "merge", str(stores[1])], cwd=tmp_path,
+                            env={**os.environ, "AUTOTRACK_DIR": str(stores[0])}, capture_output=True, text=True,
+                            timeout=120)
+    assert merged.returncode == 0, merged.stderr
+    study, trials = the_study_and_trials(stores[0])
+    assert sorted(trials) == list(range(8))
+    assert study["name"] == "optuna study shared"
