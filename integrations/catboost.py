@@ -75,7 +75,8 @@ def autotrack_model_params(model, call):
         arguments = _train_arguments(call)
         given = {"iterations": arguments.get("iterations") or arguments.get("num_boost_round"),
                  "early_stopping_rounds": arguments.get("early_stopping_rounds")}
-        return canonical_params({**{k: v for k, v in given.items() if v is not None}, **(arguments.get("params") or {})})
+        given = {name: value for name, value in given.items() if value is not None}
+        return canonical_params({**given, **(arguments.get("params") or {})})
     return None
 
 

@@ -21,8 +21,8 @@ from typing import Protocol
 #   ("artifact", run_id, name, relative_path, size_bytes)
 #   ("dropped", run_id, {"points": n, "records": n, "why": text})   what could not be kept of the
 #                                          run (the writer's queue was full, the store failing)
-RECORD_KINDS = ("run_start", "run_attach", "run_end", "params", "tags", "metric", "goals", "merge", "dataset", "artifact",
-                "dropped")
+RECORD_KINDS = ("run_start", "run_attach", "run_end", "params", "tags", "metric", "goals", "merge", "dataset",
+                "artifact", "dropped")
 
 
 class Store(Protocol):
