@@ -47,7 +47,7 @@ bench: browser
 	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
 	test $(BENCH_VENV)/.installed -nt pyproject.toml || { \
 	  $(BENCH_VENV)/bin/python -m pip install -q --upgrade pip && \
-	  $(BENCH_VENV)/bin/python -m pip install -q -e ".[test]" mlflow && \
+	  $(BENCH_VENV)/bin/python -m pip install -q -e ".[test]" mlflow fakeredis && \
 	  touch $(BENCH_VENV)/.installed; }
 	$(BENCH_VENV)/bin/python benchmarks/run.py
 	$(BENCH_VENV)/bin/python benchmarks/frameworks.py

@@ -3,9 +3,11 @@ AUTOTRACK=1 AUTOTRACK_STRICT=1 (issue 11: invisible on code nobody here wrote). 
 must be identical in both; the table gives the suite's wall time in each and their ratio (target:
 under 1.3x), with the machine's default thread settings.
 
-The suites are the installed packages' own tests (`pytest --pyargs`). LightGBM's and XGBoost's
-wheels and source distributions carry no tests of their scikit-learn API (only the projects' git
-repositories do), so they are not run here.
+The suites are the installed packages' own tests (`pytest --pyargs`), or, written
+`package:path`, tests from the package's source distribution at the installed version (Optuna's
+wheel has no tests; its sdist, fetched from PyPI once into benchmarks/.sdists, does). LightGBM's
+and XGBoost's wheels and source distributions carry no tests of their scikit-learn API (only the
+projects' git repositories do), so they are not run here.
 
     python benchmarks/suites.py [--suites sklearn.tests.test_base,...] [--rounds N]
 
@@ -29,7 +31,30 @@ SUITES = (
     "sklearn.tests.test_base",
     "sklearn.tests.test_multiclass",
     "sklearn.model_selection.tests.test_search",
+    # Optuna's own: study.optimize (threads, callbacks, catch, every storage), its callbacks.
+    "optuna:tests/study_tests/test_optimize.py",
+    "optuna:tests/study_tests/test_study.py",
+    "optuna:tests/test_callbacks.py",
 )
+SDISTS = Path(__file__).resolve().parent / ".sdists"
+
+
+def _sdist(package: str) -> Path:
+    """The source distribution of the installed version of `package`, unpacked (fetched once)."""
+    import importlib.metadata
+    import tarfile
+
+    version = importlib.metadata.version(package)
+    root = SDISTS / f"{package}-{version}"
+    if not root.exists():
+        SDISTS.mkdir(exist_ok=True)
+        with tempfile.TemporaryDirectory() as download:
+            subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
+                            f"{package}=={version}", "-d", download], check=True)
+            archive = next(Path(download).glob("*.tar.gz"))
+            with tarfile.open(archive) as tar:
+                tar.extractall(SDISTS, filter="data")
+    return root
 
 
 def _outcomes(report: Path) -> dict[str, str]:
@@ -47,10 +72,16 @@ def _run(suite: str, tracked: bool, folder: Path) -> tuple[float, dict[str, str]
     if tracked:
         env.update(AUTOTRACK="1", AUTOTRACK_STRICT="1", AUTOTRACK_DIR=str(folder / "store"))
     report = folder / f"{suite}.{'tracked' if tracked else 'untracked'}.xml"
+    if ":" in suite:  # tests from the package's source distribution, run from its root
+        package, path = suite.split(":", 1)
+        where, target = _sdist(package), [path]
+        report = folder / f"{suite.replace(':', '-').replace('/', '-')}.{'tracked' if tracked else 'untracked'}.xml"
+    else:
+        where, target = folder, ["--pyargs", suite]
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--pyargs", suite,
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *target,
                     "-o", "junit_family=xunit2", f"--junitxml={report}"],
-                   cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                   cwd=where, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     elapsed = time.perf_counter() - started
     if not report.exists():
         raise SystemExit(f"{suite} did not run ({'tracked' if tracked else 'untracked'}): no report")
