@@ -53,6 +53,8 @@ def stored(store) -> list[dict]:
 
 
 def test_a_tuning_is_a_run_and_each_trial_a_child_with_what_its_worker_fitted(run_script, store):
+    """The driver records the trials; each trial's worker process, through the Ray plugin's
+    `autotrack_enclosing_run`, records the model it fits into the trial's run."""
     ray_says = printed(run_script(TUNE, env=ENV, timeout=400))
     runs = stored(store)
     tunings = [run for run in runs if run["parent_id"] is None]
@@ -85,6 +87,7 @@ def test_a_tuning_is_a_run_and_each_trial_a_child_with_what_its_worker_fitted(ru
 
 
 def test_ray_train_workers_record_from_world_rank_zero_only(run_script, store):
+    """Rank 1's fit: `autotrack_enclosing_run` says it is part of rank 0's work, not a run."""
     pytest.importorskip("ray.train.v2.api.data_parallel_trainer")
     printed(run_script(script("""
         import json
