@@ -69,8 +69,12 @@ class _Search:
                 run.log_params(params)
         self._token = active_run.set(run)
         session.open_context(run, WITHIN_RUN)
-        with guard("the autotrack_prepare_call hook"):
-            hook.autotrack_prepare_call(call=call, run=run)
+        try:
+            with guard("the autotrack_prepare_call hook"):
+                hook.autotrack_prepare_call(call=call, run=run)
+        except BaseException as exc:  # strict mode re-raised a tracking error: leave nothing open
+            self.finish(0.0, exc)
+            raise
 
     def finish(self, elapsed: float, exc: BaseException | None) -> None:
         from autotrack.run import FINISHED, status_for

@@ -194,9 +194,9 @@ _RANK_VARIABLES = ("RANK", "LOCAL_RANK", "SLURM_PROCID", "PMI_RANK", "OMPI_COMM_
 
 def _in_worker_process() -> bool:
     """True inside a joblib/loky worker process or a Dask worker's task, or in a distributed job's
-    process other than rank zero. The work there belongs to a call in another process, whose run covers it, so a fit
-    here is never an outermost one. (The environment flag the session sets for child processes
-    misses workers started before that call and reused.)"""
+    process other than rank zero. The work there belongs to a call in another process, whose run
+    covers it, so a fit here is never an outermost one. (The environment flag the session sets for
+    child processes misses workers started before that call and reused.)"""
     for name in _POOL_MODULES:
         module = sys.modules.get(name)
         if module is not None and getattr(module, "_CURRENT_DEPTH", 0) > 0:

@@ -69,7 +69,8 @@ def is_basic(data) -> bool:
         return True
     from autotrack.capture.sampling import lives_elsewhere
 
-    return (hasattr(data, "iloc") or (hasattr(data, "detach") and hasattr(data, "cpu"))) and not lives_elsewhere(data)
+    tabular = hasattr(data, "iloc") or (hasattr(data, "detach") and hasattr(data, "cpu"))
+    return tabular and not lives_elsewhere(data)  # a Dask DataFrame has `iloc` too
 
 
 def as_table(data, hook):
