@@ -193,30 +193,16 @@ _RANK_VARIABLES = ("RANK", "LOCAL_RANK", "SLURM_PROCID", "PMI_RANK", "OMPI_COMM_
 
 
 def _in_worker_process() -> bool:
-    """True inside a joblib/loky worker process or a Dask worker's task, or in a distributed job's
-    process other than rank zero. The work there belongs to a call in another process, whose run
-    covers it, so a fit here is never an outermost one. (The environment flag the session sets for
-    child processes misses workers started before that call and reused.)"""
+    """True inside a joblib/loky worker process, or in a distributed job's process other than
+    rank zero. The work there belongs to a call in another process, whose run covers it, so a fit
+    here is never an outermost one. (The environment flag the session sets for child processes
+    misses workers started before that call and reused.) Other engines' workers (Dask's, Ray's)
+    say so through their plugins' `autotrack_enclosing_run`."""
     for name in _POOL_MODULES:
         module = sys.modules.get(name)
         if module is not None and getattr(module, "_CURRENT_DEPTH", 0) > 0:
             return True
-    if _in_dask_task():
-        return True
     return not is_rank_zero()
-
-
-def _in_dask_task() -> bool:
-    """True while a Dask worker runs a task (lightgbm.dask's training on each worker): the task
-    belongs to the client's call, whose run covers it."""
-    worker = sys.modules.get("distributed.worker")
-    if worker is None:
-        return False
-    try:
-        worker.get_worker()
-    except ValueError:  # "No worker found": not inside a task
-        return False
-    return True
 
 
 def is_rank_zero() -> bool:

@@ -7,12 +7,16 @@ computing: the shape where known, the columns and dtypes, and as fingerprint Das
 the collection (`name`), the same for the same inputs and operations (`da.from_array` of the same
 array, `read_parquet` of the same files), different otherwise. The core takes no sample of it
 (`capture.sampling.lives_elsewhere`), so no training metrics or reference profile are computed.
+
+A fit inside a task on a Dask worker (lightgbm.dask trains a model on each worker) is part of the
+client's call, whose run records it: never a run of its own (`autotrack_enclosing_run`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+import sys
 
 from autotrack.capture.sampling import lives_elsewhere
 from autotrack.plugins import hookimpl
@@ -47,3 +51,15 @@ def _known(value):
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+@hookimpl
+def autotrack_enclosing_run():
+    worker = sys.modules.get("distributed.worker")
+    if worker is None:
+        return None
+    try:
+        worker.get_worker()
+    except ValueError:  # "No worker found": not inside a task
+        return None
+    return {"part_of": "a task on a Dask worker: the client's call records it"}
