@@ -96,6 +96,18 @@ class Integration:
         return self.modules[0].partition(".")[0]
 
 
+def bound_arguments(function: Callable, call) -> dict:
+    """A tracked call's arguments by parameter name, as `function` takes them (the patched
+    original: its signature is followed through `__wrapped__`; a bound method's omits `self`);
+    {} when they do not bind, so that the original itself says what is wrong with them."""
+    import inspect
+
+    try:
+        return dict(inspect.signature(function).bind_partial(*call.args, **call.kwargs).arguments)
+    except (TypeError, ValueError):
+        return {}
+
+
 def version_tuple(version: str) -> tuple[int, ...]:
     """`1.5.2rc1` -> (1, 5, 2): enough to compare against a supported range."""
     parts = []
@@ -123,4 +135,5 @@ def version_supported(version: str, spec: str) -> bool:
     return True
 
 
-__all__ = ["Integration", "Target", "KINDS", "version_supported", "default_data_arguments", "default_model"]
+__all__ = ["Integration", "Target", "KINDS", "version_supported", "default_data_arguments", "default_model",
+           "bound_arguments"]

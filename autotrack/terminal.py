@@ -129,11 +129,11 @@ def terminal_width() -> int:
         return shutil.get_terminal_size((80, 24)).columns
 
 
-def flat(value: dict, prefix: str = "") -> dict:
+def flat(value: dict, prefix: str = "", separator: str = ".") -> dict:
     out = {}
     for key, item in value.items():
         if isinstance(item, dict):
-            out.update(flat(item, f"{prefix}{key}."))
+            out.update(flat(item, f"{prefix}{key}{separator}", separator))
         else:
             out[f"{prefix}{key}"] = item
     return out

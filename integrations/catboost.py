@@ -17,7 +17,7 @@ from __future__ import annotations
 import sys
 
 from autotrack.capture.eval_sets import describe_eval_sets, eval_pairs, training_function_name
-from autotrack.integration import Integration, Target
+from autotrack.integration import Integration, Target, bound_arguments
 from autotrack.plugins import hookimpl
 
 TRAIN_RUN = "catboost.train"
@@ -208,18 +208,8 @@ def _goal(metric: str) -> str:
 
 
 def _fit_arguments(call) -> dict:
-    import inspect
-
-    try:
-        return inspect.signature(getattr(call.instance, "fit")).bind_partial(*call.args, **call.kwargs).arguments
-    except TypeError:
-        return {}
+    return bound_arguments(call.instance.fit, call)
 
 
 def _train_arguments(call) -> dict:
-    import inspect
-
-    try:
-        return inspect.signature(call.target.owner.train).bind_partial(*call.args, **call.kwargs).arguments
-    except TypeError:
-        return {}
+    return bound_arguments(call.target.owner.train, call)

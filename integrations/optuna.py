@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import inspect
 import threading
 
-from autotrack.integration import Integration, Target
+from autotrack.integration import Integration, Target, bound_arguments
 from autotrack.plugins import hookimpl
 from autotrack.safety import guard
 
@@ -93,15 +92,10 @@ def autotrack_prepare_call(call, run):
     callback (called after Optuna has told the trial's outcome) that ends the trial's run."""
     if not _is_optimize(call):
         return
-    study = call.instance
-    signature = inspect.signature(type(study).optimize)
-    try:
-        bound = signature.bind(study, *call.args, **call.kwargs)
-    except TypeError:
+    arguments = _arguments(call)
+    if "func" not in arguments:
         return  # arguments Optuna rejects: let it say so
-    trials = _Trials(run, study)
-    arguments = dict(bound.arguments)
-    arguments.pop("self", None)
+    trials = _Trials(run, call.instance)
     arguments["func"] = trials.objective(arguments["func"])
     arguments["callbacks"] = [*(arguments.get("callbacks") or ()), trials.told]
     call.args, call.kwargs = (), arguments
@@ -273,9 +267,4 @@ def _storage_kind(study) -> str:
 
 
 def _arguments(call) -> dict:
-    try:
-        return inspect.signature(type(call.instance).optimize).bind(call.instance, *call.args,
-                                                                     **call.kwargs).arguments
-    except TypeError:
-        return {}
-
+    return bound_arguments(call.instance.optimize, call)

@@ -18,12 +18,11 @@ Nothing here imports Ray at start-up: every hook is called once the user has imp
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import sys
 import threading
 
-from autotrack.integration import Integration, Target
+from autotrack.integration import Integration, Target, bound_arguments
 from autotrack.plugins import hookimpl
 from autotrack.safety import guard
 
@@ -58,12 +57,7 @@ def _is_tuning(call) -> bool:
 
 
 def _arguments(call) -> dict:
-    import inspect
-
-    try:
-        return inspect.signature(call.target.owner.run).bind_partial(*call.args, **call.kwargs).arguments
-    except TypeError:
-        return {}
+    return bound_arguments(call.target.owner.run, call)
 
 
 def _trainable_name(arguments: dict) -> str:
@@ -135,8 +129,11 @@ class _Trials:
         if run is None:
             return
         step = result.get("training_iteration")
+        from autotrack.metric_goals import is_finite
+        from autotrack.terminal import flat
+
         reported = {key: value for key, value in result.items() if key not in AUTO_RESULT_KEYS}
-        metrics = {key: value for key, value in _flat(reported).items() if _is_number(value)}
+        metrics = {key: value for key, value in flat(reported, separator="/").items() if is_finite(value)}
         if metrics:
             run.log_metrics(metrics, step=int(step) if isinstance(step, int) else None)
         self.last[trial.trial_id] = result
@@ -161,6 +158,8 @@ class _Trials:
             self._record_best()
 
     def _record_best(self) -> None:
+        from autotrack.metric_goals import is_finite
+
         metric, goal = self.metric, self.goal
         if not metric or not goal:
             return
@@ -169,14 +168,14 @@ class _Trials:
         best = None
         for trial_id in sorted(self.last):
             value = self.last[trial_id].get(metric)
-            if _is_number(value) and (best is None or (value < best[0] if goal == "min" else value > best[0])):
+            if is_finite(value) and (best is None or (value < best[0] if goal == "min" else value > best[0])):
                 best = (value, trial_id)
         if best is None:
             return
         value, trial_id = best
         config = self.last[trial_id].get("config") or {}
         run = self.tuning_run
-        run.log_params({f"best.{key}": item for key, item in _flat(config).items()})
+        run.log_params({f"best.{key}": item for key, item in config.items()})  # nested: best.a.b, as the trial's a.b
         run.log_metrics({f"best.{metric}": value}, step=0)
         run.set_metric_goals({f"best.{metric}": goal})
         run.set_tags({"ray.best_trial": trial_id})
@@ -224,20 +223,6 @@ def _error_of(trial) -> str:
         return lines[-1] if lines else "the trial failed"
     except (OSError, TypeError):
         return "the trial failed"
-
-
-def _flat(values: dict, prefix: str = "") -> dict:
-    flat = {}
-    for key, value in values.items():
-        if isinstance(value, dict):
-            flat.update(_flat(value, f"{prefix}{key}/"))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 # -- the trial's worker -----------------------------------------------------------------------------

@@ -22,7 +22,7 @@ import weakref
 from typing import NamedTuple
 
 from autotrack.capture.eval_sets import describe_eval_sets, eval_pairs, training_function_name
-from autotrack.integration import Integration, Target
+from autotrack.integration import Integration, Target, bound_arguments
 from autotrack.integrations.xgboost_callback import (
     _CALLBACK_RUNS, _PLAN, RUN_NAMES, _callback_class, _class_name, _importances, _is_autotrack_callback,
     _early_stopping_metric, _goals, _is_booster, _model_artifact, _Plan, _record_early_stopping,
@@ -286,12 +286,7 @@ def _describe_eval_set(call, run) -> None:
 
 
 def _fit_arguments(call) -> dict:
-    import inspect
-
-    try:
-        return inspect.signature(call.instance.fit).bind_partial(*call.args, **call.kwargs).arguments
-    except (TypeError, ValueError):
-        return {}
+    return bound_arguments(call.instance.fit, call)
 
 
 def _prepare_training_function(call, run) -> None:
