@@ -34,7 +34,6 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results"
 SCENARIOS = ("optuna", "optuna_threads", "ray_tune")
 PROCESSES = {"autotrack": 1, "baseline": 3, "mlflow_callback": 3}
 PINNED = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
@@ -99,10 +98,11 @@ def _timed(work, flush) -> float:
 
 # -- the parent -----------------------------------------------------------------------------------
 def child_env(pinned: bool) -> dict:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AUTOTRACK", "MLFLOW_")) and k != "DO_NOT_TRACK"}
-    env.update(MLFLOW_DISABLE_TELEMETRY="true", PYTHONWARNINGS="ignore", RAY_USAGE_STATS_ENABLED="0",
-               RAY_DEDUP_LOGS="0", TUNE_DISABLE_AUTO_CALLBACK_LOGGERS="1")
+    sys.path.insert(0, str(HERE))
+    from frameworks import child_env as framework_env  # the same clean environment, and Ray's
+
+    env = framework_env()
+    env.update(RAY_USAGE_STATS_ENABLED="0", RAY_DEDUP_LOGS="0", TUNE_DISABLE_AUTO_CALLBACK_LOGGERS="1")
     if pinned:
         env.update(PINNED)
     return env
@@ -185,10 +185,10 @@ def main(argv=None) -> None:
     text = (f"Sweep overhead, medians, `python benchmarks/engines.py{' --quick' if args.quick else ''}`, "
             f"{time.time() - started:.0f} s wall, {time.strftime('%Y-%m-%d')}:\n\n{table(results)}\n")
     sys.stdout.write(text)
-    RESULTS.mkdir(exist_ok=True)
-    suffix = "-quick" if args.quick else ""
-    (RESULTS / f"engines{suffix}.md").write_text(text)
-    (RESULTS / f"engines{suffix}.json").write_text(json.dumps(results, indent=1))
+    sys.path.insert(0, str(HERE))
+    from report import save
+
+    save("engines", text, results, args.quick)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,6 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results"
 SCENARIOS = ("lightgbm", "xgboost", "lightning", "keras")
 # Processes per mode; the autotrack ones hold `pairs` tracked/untracked pairs each.
 PROCESSES = {"autotrack": 1, "autotrack_nomodels": 1, "baseline": 3, "mlflow": 3, "mlflow_nomodels": 3}
@@ -191,10 +190,10 @@ def main(argv=None) -> None:
             f"{' --quick' if args.quick else ''}`, {time.time() - started:.0f} s wall, "
             f"{time.strftime('%Y-%m-%d')}:\n\n{table(results, args.quick)}\n")
     sys.stdout.write(text)
-    RESULTS.mkdir(exist_ok=True)
-    suffix = "-quick" if args.quick else ""
-    (RESULTS / f"frameworks{suffix}.md").write_text(text)
-    (RESULTS / f"frameworks{suffix}.json").write_text(json.dumps(results, indent=1))
+    sys.path.insert(0, str(HERE))
+    from report import save
+
+    save("frameworks", text, results, args.quick)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import statistics
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def fmt_time(seconds: float | None) -> str:
@@ -291,3 +295,12 @@ def render(info: dict, targets: Table, details: Table, command: str, blas_thread
         details.markdown(),
         "",
     ])
+
+
+def save(name: str, text: str, samples: dict, quick: bool) -> None:
+    """A benchmark's table as results/<name>.md and its raw samples as <name>.json (`-quick` for
+    a harness check)."""
+    RESULTS.mkdir(exist_ok=True)
+    suffix = "-quick" if quick else ""
+    (RESULTS / f"{name}{suffix}.md").write_text(text)
+    (RESULTS / f"{name}{suffix}.json").write_text(json.dumps(samples, indent=1))
